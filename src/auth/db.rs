@@ -1,0 +1,299 @@
+//! SQL for users, API tokens, setup tokens and login attempts.
+
+use sqlx::{PgExecutor, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::domain::{DisplayName, Email, Role, TokenName};
+use crate::error::{AppError, Result};
+
+/// A user as the app sees it (no password hash).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    #[serde(skip)]
+    pub auth_version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    role: String,
+    disabled: bool,
+    auth_version: i32,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = AppError;
+
+    fn try_from(row: UserRow) -> Result<User> {
+        let role = Role::parse(&row.role)
+            .map_err(|_| anyhow::anyhow!("user {} has an unknown role {:?}", row.id, row.role))?;
+        Ok(User {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role,
+            disabled: row.disabled,
+            auth_version: row.auth_version,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, disabled, auth_version, created_at";
+
+/// The fields of a user to be created.
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub name: &'a DisplayName,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// Why a user could not be inserted.
+#[derive(Debug)]
+pub enum InsertUserError {
+    EmailTaken,
+    Other(AppError),
+}
+
+impl From<InsertUserError> for AppError {
+    fn from(err: InsertUserError) -> Self {
+        match err {
+            InsertUserError::EmailTaken => AppError::Conflict("A user with that email already exists.".into()),
+            InsertUserError::Other(err) => err,
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_user(db: impl PgExecutor<'_>, user: NewUser<'_>) -> Result<User, InsertUserError> {
+    let sql = format!(
+        "insert into app_user (id, email, name, password_hash, role) values ($1, $2, $3, $4, $5) \
+         returning {USER_COLUMNS}"
+    );
+    let row = sqlx::query_as::<_, UserRow>(&sql)
+        .bind(Uuid::now_v7())
+        .bind(user.email.as_str())
+        .bind(user.name.as_str())
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
+        .fetch_one(db)
+        .await;
+    match row {
+        Ok(row) => User::try_from(row).map_err(InsertUserError::Other),
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some("app_user_email_key") => {
+            Err(InsertUserError::EmailTaken)
+        }
+        Err(err) => Err(InsertUserError::Other(err.into())),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn count_users(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("select count(*) from app_user").fetch_one(db).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn find_user(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>> {
+    let sql = format!("select {USER_COLUMNS} from app_user where id = $1");
+    let row = sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(db).await?;
+    row.map(User::try_from).transpose()
+}
+
+/// The user with that email and their password hash, for signing in.
+#[tracing::instrument(skip_all)]
+pub async fn find_user_with_hash(db: impl PgExecutor<'_>, email: &str) -> Result<Option<(User, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let sql = format!("select {USER_COLUMNS}, password_hash from app_user where email = $1");
+    let row = sqlx::query_as::<_, Row>(&sql).bind(email).fetch_optional(db).await?;
+    row.map(|row| Ok((User::try_from(row.user)?, row.password_hash))).transpose()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_users(db: impl PgExecutor<'_>) -> Result<Vec<User>> {
+    let sql = format!("select {USER_COLUMNS} from app_user order by lower(name), email");
+    let rows = sqlx::query_as::<_, UserRow>(&sql).fetch_all(db).await?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn count_active_admins(db: impl PgExecutor<'_>) -> Result<i64> {
+    let sql = "select count(*) from app_user where role = 'admin' and not disabled";
+    Ok(sqlx::query_scalar(sql).fetch_one(db).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> Result<bool> {
+    let sql = "update app_user set role = $2, updated_at = now() where id = $1";
+    let done = sqlx::query(sql).bind(id).bind(role.as_str()).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Disabling also ends every session the user has, for good.
+#[tracing::instrument(skip_all)]
+pub async fn set_disabled(db: impl PgExecutor<'_>, id: Uuid, disabled: bool) -> Result<bool> {
+    let sql = "update app_user set disabled = $2, \
+               auth_version = auth_version + case when $2 then 1 else 0 end, updated_at = now() \
+               where id = $1";
+    let done = sqlx::query(sql).bind(id).bind(disabled).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Stores a new password hash and returns the new auth version: sessions
+/// signed in before the change stop working.
+#[tracing::instrument(skip_all)]
+pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> Result<i32> {
+    let sql = "update app_user set password_hash = $2, auth_version = auth_version + 1, updated_at = now() \
+               where id = $1 returning auth_version";
+    Ok(sqlx::query_scalar(sql).bind(id).bind(hash).fetch_one(db).await?)
+}
+
+/// An API token as listed on the account page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub token_hint: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_api_token(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    name: &TokenName,
+    digest: &[u8],
+    hint: &str,
+) -> Result<Uuid> {
+    let sql = "insert into api_token (id, user_id, name, token_digest, token_hint) values ($1, $2, $3, $4, $5) \
+               returning id";
+    let id = sqlx::query_scalar(sql)
+        .bind(Uuid::now_v7())
+        .bind(user_id)
+        .bind(name.as_str())
+        .bind(digest)
+        .bind(hint)
+        .fetch_one(db)
+        .await?;
+    Ok(id)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_api_tokens(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ApiToken>> {
+    let sql = "select id, name, token_hint, created_at, last_used_at, revoked_at from api_token \
+               where user_id = $1 order by revoked_at is not null, created_at desc";
+    Ok(sqlx::query_as(sql).bind(user_id).fetch_all(db).await?)
+}
+
+/// Revokes one of the user's own tokens; false when there is no such live token.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_api_token(db: impl PgExecutor<'_>, user_id: Uuid, token_id: Uuid) -> Result<bool> {
+    let sql = "update api_token set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null";
+    let done = sqlx::query(sql).bind(token_id).bind(user_id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The live user behind a live token, noting when the token was last used.
+#[tracing::instrument(skip_all)]
+pub async fn find_user_by_token(pool: &PgPool, digest: &[u8]) -> Result<Option<User>> {
+    let sql = format!(
+        "select {} from api_token t join app_user u on u.id = t.user_id \
+         where t.token_digest = $1 and t.revoked_at is null",
+        USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let Some(row) = sqlx::query_as::<_, UserRow>(&sql).bind(digest).fetch_optional(pool).await? else {
+        return Ok(None);
+    };
+    // At most one write a minute per token, not one per call.
+    let touch = "update api_token set last_used_at = now() where token_digest = $1 \
+                 and (last_used_at is null or last_used_at < now() - interval '1 minute')";
+    sqlx::query(touch).bind(digest).execute(pool).await?;
+    User::try_from(row).map(Some)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_setup_token(db: impl PgExecutor<'_>, digest: &[u8]) -> Result<()> {
+    sqlx::query("insert into setup_token (id, token_digest) values ($1, $2)")
+        .bind(Uuid::now_v7())
+        .bind(digest)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether a setup token with this digest was issued in the last day.
+#[tracing::instrument(skip_all)]
+pub async fn setup_token_is_valid(db: impl PgExecutor<'_>, digest: &[u8]) -> Result<bool> {
+    let sql = "select exists (select 1 from setup_token where token_digest = $1 \
+               and created_at > now() - interval '24 hours')";
+    Ok(sqlx::query_scalar(sql).bind(digest).fetch_one(db).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_setup_tokens(db: impl PgExecutor<'_>) -> Result<()> {
+    sqlx::query("delete from setup_token").execute(db).await?;
+    Ok(())
+}
+
+/// Failed attempts in the window and, if any, when the oldest of them was.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Failures {
+    pub count: i64,
+    pub oldest: Option<OffsetDateTime>,
+}
+
+/// Failures for an email in the last `window_secs`, since its last success.
+#[tracing::instrument(skip_all)]
+pub async fn failures_for_email(db: impl PgExecutor<'_>, email: &str, window_secs: i64) -> Result<Failures> {
+    let sql = "select count(*) as count, min(created_at) as oldest from login_attempt \
+               where email = $1 and not succeeded and created_at > now() - make_interval(secs => $2) \
+               and created_at > coalesce((select max(created_at) from login_attempt \
+                                          where email = $1 and succeeded), '-infinity')";
+    Ok(sqlx::query_as(sql).bind(email).bind(window_secs as f64).fetch_one(db).await?)
+}
+
+/// Failures from one address in the last `window_secs`.
+#[tracing::instrument(skip_all)]
+pub async fn failures_for_ip(db: impl PgExecutor<'_>, ip: &str, window_secs: i64) -> Result<Failures> {
+    let sql = "select count(*) as count, min(created_at) as oldest from login_attempt \
+               where client_ip = $1 and not succeeded and created_at > now() - make_interval(secs => $2)";
+    Ok(sqlx::query_as(sql).bind(ip).bind(window_secs as f64).fetch_one(db).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn record_login_attempt(db: impl PgExecutor<'_>, email: &str, ip: &str, succeeded: bool) -> Result<()> {
+    sqlx::query("insert into login_attempt (email, client_ip, succeeded) values ($1, $2, $3)")
+        .bind(email)
+        .bind(ip)
+        .bind(succeeded)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Forgets attempts older than any throttling window.
+#[tracing::instrument(skip_all)]
+pub async fn purge_login_attempts(db: impl PgExecutor<'_>) -> Result<u64> {
+    let done = sqlx::query("delete from login_attempt where created_at < now() - interval '1 day'")
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,178 @@
+//! Signing in and out, and creating the first admin.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    credentials, db,
+    domain::{DisplayName, Email, NewPassword, Role},
+    throttle,
+    views::{LoginPage, SetupPage},
+};
+use crate::{
+    error::{AppError, Result, render},
+    state::AppState,
+    web::{Flash, Form, FormErrors, PageCtx, current_user::safe_next, session},
+};
+
+const WRONG_CREDENTIALS: &str = "That email and password do not match an account.";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// `GET /login`
+#[tracing::instrument(skip_all)]
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(query): Query<NextQuery>,
+) -> Result<Response> {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to(safe_next(&query.next)).into_response());
+    }
+    if db::count_users(&state.pool).await? == 0 {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    let page = LoginPage { ctx, email: String::new(), next: query.next, error: None };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+/// `POST /login`
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    ctx: PageCtx,
+    Form(form): Form<LoginForm>,
+) -> Result<Response> {
+    let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
+    let client_ip = peer.ip().to_string();
+    let refuse = |ctx: PageCtx, status: StatusCode, error: String| -> Result<Response> {
+        let page = LoginPage { ctx, email: form.email.trim().to_owned(), next: form.next.clone(), error: Some(error) };
+        Ok((status, render(&page)?).into_response())
+    };
+
+    if let Err(AppError::TooManyRequests { retry_after_secs }) = throttle::check(&state.pool, &email, &client_ip).await
+    {
+        let minutes = retry_after_secs.div_ceil(60);
+        let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
+        let mut response = refuse(ctx, StatusCode::TOO_MANY_REQUESTS, message)?;
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        return Ok(response);
+    }
+
+    // Unknown emails are checked against a dummy hash: same work, same answer.
+    let found = db::find_user_with_hash(&state.pool, &email).await?;
+    let (user, hash) = found.map(|(user, hash)| (Some(user), Some(hash))).unwrap_or((None, None));
+    let password = SecretString::from(form.password.clone());
+    let verified = credentials::verify_password(&password, hash).await?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => {
+            db::record_login_attempt(&state.pool, &email, &client_ip, false).await?;
+            tracing::info!("sign-in refused: wrong email or password");
+            return refuse(ctx, StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
+        }
+    };
+    if user.disabled {
+        db::record_login_attempt(&state.pool, &email, &client_ip, false).await?;
+        let message = "This account has been disabled. Ask an administrator if you need access again.";
+        return refuse(ctx, StatusCode::FORBIDDEN, message.into());
+    }
+    db::record_login_attempt(&state.pool, &email, &client_ip, true).await?;
+    session::sign_in(&session, &user).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok(Redirect::to(safe_next(&form.next)).into_response())
+}
+
+/// `POST /logout`
+#[tracing::instrument(skip_all)]
+pub async fn logout(session: Session) -> Result<Response> {
+    session::sign_out(&session).await?;
+    session::push_flash(&session, Flash::info("You have signed out.")).await?;
+    Ok(Redirect::to("/login").into_response())
+}
+
+/// `GET /setup`: while no user exists, the form that creates the first admin.
+#[tracing::instrument(skip_all)]
+pub async fn setup_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response> {
+    if db::count_users(&state.pool).await? > 0 {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let page = SetupPage { ctx, email: String::new(), name: String::new(), errors: FormErrors::default() };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct SetupForm {
+    setup_token: String,
+    email: String,
+    name: String,
+    password: String,
+    password_confirm: String,
+}
+
+/// `POST /setup`
+#[tracing::instrument(skip_all)]
+pub async fn setup(
+    State(state): State<AppState>,
+    session: Session,
+    ctx: PageCtx,
+    Form(form): Form<SetupForm>,
+) -> Result<Response> {
+    if db::count_users(&state.pool).await? > 0 {
+        session::push_flash(&session, Flash::info("Debrief is already set up. Sign in.")).await?;
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let mut errors = FormErrors::default();
+    let email = errors.check("email", Email::parse(&form.email));
+    let name = errors.check("name", DisplayName::parse(&form.name));
+    let password = errors.check("password", NewPassword::parse(&form.password, Some(&form.password_confirm)));
+    let token = form.setup_token.trim();
+    let token_ok = !token.is_empty()
+        && db::setup_token_is_valid(&state.pool, &credentials::token_digest(token)).await?;
+    if !token_ok {
+        errors.add("setup_token", "That is not the setup token. Copy it from the server log printed at start.");
+    }
+    let (Some(email), Some(name), Some(password), true) = (email, name, password, token_ok) else {
+        let status = if token_ok { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::FORBIDDEN };
+        let page = SetupPage { ctx, email: form.email.trim().into(), name: form.name.trim().into(), errors };
+        return Ok((status, render(&page)?).into_response());
+    };
+
+    let mut tx = state.pool.begin().await?;
+    // Two setup forms sent at once: the second waits here, then sees a user.
+    sqlx::query("select pg_advisory_xact_lock(hashtext('debrief.setup'))").execute(&mut *tx).await?;
+    if db::count_users(&mut *tx).await? > 0 {
+        return Err(AppError::Conflict("Debrief was set up a moment ago by someone else. Sign in.".into()));
+    }
+    let admin = super::create_user(&mut *tx, &email, &name, &password, Role::Admin).await?;
+    db::delete_setup_tokens(&mut *tx).await?;
+    tx.commit().await?;
+
+    tracing::info!(user_id = %admin.id, "first admin created through setup");
+    session::sign_in(&session, &admin).await?;
+    session::push_flash(&session, Flash::success(format!("Welcome, {}. Debrief is ready.", admin.name))).await?;
+    Ok(Redirect::to("/").into_response())
+}

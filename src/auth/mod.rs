@@ -1,0 +1,54 @@
+//! Accounts and signing in: users and roles, password hashing, sessions,
+//! first-run setup, login throttling and API tokens.
+
+pub mod credentials;
+pub mod db;
+pub mod domain;
+pub mod handlers;
+pub mod throttle;
+pub mod views;
+
+use axum::{Router, routing::get};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use self::{
+    db::{InsertUserError, NewUser, User},
+    domain::{DisplayName, Email, NewPassword, Role, TokenName},
+};
+use crate::{error::Result, state::AppState};
+
+/// Pages anyone may open: signing in and first-run setup.
+pub fn public_router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(handlers::login_form).post(handlers::login))
+        .route("/setup", get(handlers::setup_form).post(handlers::setup))
+}
+
+/// Pages for any signed-in user.
+pub fn signed_in_router() -> Router<AppState> {
+    Router::new().route("/logout", axum::routing::post(handlers::logout))
+}
+
+/// Hashes the password and stores the user.
+pub async fn create_user(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+    name: &DisplayName,
+    password: &NewPassword,
+    role: Role,
+) -> Result<User, InsertUserError> {
+    let hash = credentials::hash_password(password.secret()).await.map_err(InsertUserError::Other)?;
+    db::insert_user(db, NewUser { email, name, password_hash: &hash, role }).await
+}
+
+/// Makes a new API token for the user and returns it: the only time it is
+/// ever seen, since only its digest is kept.
+pub async fn issue_api_token(db: impl PgExecutor<'_>, user_id: Uuid, name: &TokenName) -> Result<SecretString> {
+    let token = credentials::new_api_token();
+    let secret = token.expose_secret();
+    let hint: String = secret.chars().take(credentials::API_TOKEN_PREFIX.len() + 4).collect();
+    db::insert_api_token(db, user_id, name, &credentials::token_digest(secret), &format!("{hint}…")).await?;
+    Ok(token)
+}

@@ -1,0 +1,264 @@
+//! Configuration, read once from the environment at start and validated there,
+//! so a bad value stops the app with a message naming the variable.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    net::SocketAddr,
+    path::PathBuf,
+    str::FromStr,
+    time::Duration,
+};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The local PostgreSQL the app uses when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/debrief";
+
+/// Everything the app can be told from outside.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: SecretString,
+    pub data_dir: PathBuf,
+    /// The public origin, e.g. `https://debrief.example.com`; `None` means
+    /// "the address we are bound to", which is what tests and local runs want.
+    pub base_url: Option<String>,
+    pub secure_cookies: bool,
+    pub max_upload_bytes: u64,
+    /// Limit for every body that is not an artifact upload (forms, JSON).
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub db: DbConfig,
+    pub log_format: LogFormat,
+}
+
+/// How the pool talks to PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub max_connections: u32,
+    /// How long a request may wait for a connection before it gets a 503.
+    pub acquire_timeout: Duration,
+    /// Server-side `statement_timeout` for every connection of the pool.
+    pub statement_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A variable that was set to something we cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}={value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Reads the given variables; the environment is only one source of them.
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let env = Env(vars);
+        let bind: SocketAddr = env.parse("DEBRIEF_BIND", "127.0.0.1:3000", "an address like 127.0.0.1:3000")?;
+        let database_url = env.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_owned();
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                name: "DATABASE_URL",
+                value: redact_url(&database_url),
+                reason: "expected a postgres:// URL".into(),
+            });
+        }
+        let base_url = match env.get("DEBRIEF_BASE_URL") {
+            None => None,
+            Some(raw) => Some(parse_base_url(raw).map_err(|reason| ConfigError {
+                name: "DEBRIEF_BASE_URL",
+                value: raw.to_owned(),
+                reason,
+            })?),
+        };
+        let https = base_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+        let secure_cookies = env.flag("DEBRIEF_SECURE_COOKIES", https)?;
+        let session_idle_minutes: u64 = env.parse_positive("DEBRIEF_SESSION_IDLE_MINUTES", 30)?;
+        let session_max_hours: u64 = env.parse_positive("DEBRIEF_SESSION_MAX_HOURS", 12)?;
+        let log_format = match env.get("DEBRIEF_LOG_FORMAT").unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError {
+                    name: "DEBRIEF_LOG_FORMAT",
+                    value: other.to_owned(),
+                    reason: "expected text or json".into(),
+                });
+            }
+        };
+        Ok(Config {
+            bind,
+            database_url: SecretString::from(database_url),
+            data_dir: PathBuf::from(env.get("DEBRIEF_DATA_DIR").unwrap_or("./data")),
+            base_url,
+            secure_cookies,
+            max_upload_bytes: env.parse_positive("DEBRIEF_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)?,
+            max_body_bytes: env.parse_positive("DEBRIEF_MAX_BODY_BYTES", 1024 * 1024)?,
+            request_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_REQUEST_TIMEOUT_SECS", 30)?),
+            shutdown_grace: Duration::from_secs(env.parse_positive("DEBRIEF_SHUTDOWN_GRACE_SECS", 20)?),
+            session_idle: Duration::from_secs(session_idle_minutes * 60),
+            session_absolute: Duration::from_secs(session_max_hours * 3600),
+            db: DbConfig {
+                max_connections: env.parse_positive("DEBRIEF_DB_MAX_CONNECTIONS", 10)?,
+                acquire_timeout: Duration::from_millis(env.parse_positive("DEBRIEF_DB_ACQUIRE_TIMEOUT_MS", 2000)?),
+                statement_timeout: Duration::from_millis(env.parse_positive("DEBRIEF_DB_STATEMENT_TIMEOUT_MS", 10_000)?),
+            },
+            log_format,
+        })
+    }
+
+    /// The database URL with its password hidden, fit for messages and logs.
+    pub fn database_url_for_display(&self) -> String {
+        redact_url(self.database_url.expose_secret())
+    }
+}
+
+struct Env(HashMap<String, String>);
+
+impl Env {
+    /// A set, non-empty variable.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, name: &'static str, default: &str, expected: &str) -> Result<T, ConfigError> {
+        let raw = self.get(name).unwrap_or(default);
+        raw.parse().map_err(|_| ConfigError {
+            name,
+            value: raw.to_owned(),
+            reason: format!("expected {expected}"),
+        })
+    }
+
+    fn parse_positive<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + Default + Copy,
+    {
+        let Some(raw) = self.get(name) else { return Ok(default) };
+        match raw.parse::<T>() {
+            Ok(value) if value > T::default() => Ok(value),
+            _ => Err(ConfigError {
+                name,
+                value: raw.to_owned(),
+                reason: "expected a whole number greater than zero".into(),
+            }),
+        }
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(ConfigError {
+                name,
+                value: other.to_owned(),
+                reason: "expected true or false".into(),
+            }),
+        }
+    }
+}
+
+/// Accepts `http(s)://host[:port]` with an optional trailing slash and
+/// returns the origin without it.
+fn parse_base_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or("expected a URL starting with http:// or https://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err("expected scheme and host only, like https://debrief.example.com".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Hides the password of a `postgres://user:password@host/db` URL.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn defaults_are_local_and_safe() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(config.max_upload_bytes, 256 * 1024 * 1024);
+        assert_eq!(config.session_idle, Duration::from_secs(30 * 60));
+        assert_eq!(config.session_absolute, Duration::from_secs(12 * 3600));
+        assert!(!config.secure_cookies);
+    }
+
+    #[test]
+    fn https_base_url_turns_secure_cookies_on_unless_told_otherwise() {
+        assert!(config(&[("DEBRIEF_BASE_URL", "https://debrief.example.com/")]).unwrap().secure_cookies);
+        let off = config(&[("DEBRIEF_BASE_URL", "https://d.example.com"), ("DEBRIEF_SECURE_COOKIES", "false")]);
+        assert!(!off.unwrap().secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases = [
+            ("DEBRIEF_BIND", "localhost"),
+            ("DEBRIEF_MAX_UPLOAD_BYTES", "-5"),
+            ("DEBRIEF_MAX_UPLOAD_BYTES", "0"),
+            ("DEBRIEF_SECURE_COOKIES", "maybe"),
+            ("DEBRIEF_BASE_URL", "debrief.example.com"),
+            ("DEBRIEF_BASE_URL", "https://example.com/path"),
+            ("DEBRIEF_LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://localhost/debrief"),
+            ("DEBRIEF_SESSION_IDLE_MINUTES", "soon"),
+        ];
+        for (name, value) in cases {
+            let err = config(&[(name, value)]).expect_err(name);
+            assert_eq!(err.name, name);
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_appear_in_displayed_urls() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/debrief"), "postgres://app:***@db:5432/debrief");
+        assert_eq!(redact_url("postgres://app@db/debrief"), "postgres://app@db/debrief");
+        let err = config(&[("DATABASE_URL", "mysql://u:hunter2@h/d")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

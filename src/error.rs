@@ -1,0 +1,224 @@
+//! The one error type of the app, and the one place that turns any error
+//! response into an HTML page or, under `/api/`, into the JSON error of the
+//! API contract.
+
+use askama::Template;
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+
+/// Result alias for handlers and the functions they call.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The database cannot be reached or did not answer in time.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What an error response says, whatever it is rendered as. Handlers' errors
+/// carry it in the response extensions to the rendering middleware.
+#[derive(Debug, Clone)]
+pub struct ErrorReport {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("You do not have permission to do that.".into())
+    }
+
+    fn report(&self) -> ErrorReport {
+        use AppError::*;
+        let (status, code, message) = match self {
+            NotFound => (StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.".to_owned()),
+            Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.clone()),
+            Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone()),
+            BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
+            Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m.clone()),
+            Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m.clone()),
+            UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m.clone()),
+            TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", self.to_string()),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The database is unavailable right now. Nothing was changed; try again in a moment.".to_owned(),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side. It has been logged.".to_owned(),
+            ),
+        };
+        ErrorReport { status, code, message }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_unavailable(&err) { AppError::Unavailable(err.into()) } else { AppError::Internal(err.into()) }
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        // The session store is the database: a store failure is the database failing.
+        match err {
+            tower_sessions::session::Error::Store(_) => AppError::Unavailable(err.into()),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(err: askama::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+/// Whether a database error means "cannot reach the database right now"
+/// rather than a bug: those become 503 and are worth retrying.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            // 08: connection exceptions; 57014: statement timeout; 57P0x: server shutting down.
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57"))
+        }
+        _ => false,
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::Internal(err) => tracing::error!(error = format!("{err:#}"), "internal error"),
+            AppError::Unavailable(err) => tracing::warn!(error = format!("{err:#}"), "database unavailable"),
+            _ => {}
+        }
+        let report = self.report();
+        let mut response = (report.status, report.message.clone()).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response.extensions_mut().insert(report);
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// Middleware: every response with an error status leaves as a page (or as
+/// the API's JSON error), whether it came from a handler, an extractor's
+/// rejection, the router's fallback or a layer such as the timeout.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let report = match parts.extensions.get::<ErrorReport>() {
+        Some(report) => report.clone(),
+        None if is_rendered(&parts.headers) => return Response::from_parts(parts, body),
+        None => report_for_bare_status(status, body).await,
+    };
+    // Keep the headers already set (cookies, Retry-After); replace the body.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = if is_api {
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let json = serde_json::json!({ "error": { "code": report.code, "message": report.message } });
+        Body::from(json.to_string())
+    } else {
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        let title = status.canonical_reason().unwrap_or("Error");
+        let page = ErrorPage { status: status.as_u16(), title, message: &report.message };
+        Body::from(page.render().unwrap_or_else(|_| report.message.clone()))
+    };
+    parts.extensions.insert(report);
+    Response::from_parts(parts, body)
+}
+
+fn is_rendered(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("text/html") || ct.starts_with("application/json")
+    })
+}
+
+/// Turns a response that carries only a status (and perhaps a short plain-text
+/// reason, as extractor rejections do) into a report with a clear message.
+async fn report_for_bare_status(status: StatusCode, body: Body) -> ErrorReport {
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty());
+    let (code, default) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read."),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "Sign in first."),
+        StatusCode::FORBIDDEN => ("forbidden", "You do not have permission to do that."),
+        StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method."),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was stopped."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than allowed."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "That content type is not accepted here."),
+        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "The request could not be understood."),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "Too many requests; slow down."),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is unavailable right now; try again shortly."),
+        StatusCode::GATEWAY_TIMEOUT => ("timeout", "The request took too long and was stopped."),
+        s if s.is_server_error() => ("internal", "Something went wrong on our side. It has been logged."),
+        _ => ("error", "The request failed."),
+    };
+    // Server errors never show their text: it may hold internals.
+    let message = match text {
+        Some(text) if status.is_client_error() && text.len() < 500 => text,
+        _ => default.to_owned(),
+    };
+    ErrorReport { status, code, message }
+}
+
+/// An HTML page result for handlers: renders an askama template.
+pub fn render<T: Template>(template: &T) -> Result<Html<String>> {
+    Ok(Html(template.render()?))
+}

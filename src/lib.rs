@@ -1,0 +1,22 @@
+//! Debrief: blameless postmortems for SRE teams, with their evidence.
+//!
+//! The binary is a thin shell around this library, so the tests build and
+//! run exactly the app the binary runs.
+
+pub mod api;
+pub mod accounts;
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+
+/// The schema migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,321 @@
+//! Building and running the app: the router with its layers, the HTTP
+//! server with its timeouts, the background tasks it owns, and graceful
+//! shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware,
+    routing::get,
+};
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
+use sqlx::PgPool;
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::{
+    accounts, admin, api,
+    auth::{self, credentials, domain::Role},
+    config::Config,
+    dashboard,
+    error::{AppError, render_errors},
+    health,
+    state::AppState,
+    web::{self, assets, csrf, current_user, panic::catch_panic, require_role},
+};
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often expired sessions and old login attempts are swept away.
+const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// The app, bound to its port and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    setup_token: Option<String>,
+    stop: CancellationToken,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the router.
+    /// While no user exists, issues the one-time setup token and logs it.
+    pub async fn build(config: Config, pool: PgPool) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let local = listener.local_addr()?;
+        let origin = config.base_url.clone().unwrap_or_else(|| {
+            let host = if local.ip().is_unspecified() { "localhost".to_owned() } else { local.ip().to_string() };
+            format!("http://{host}:{}", local.port())
+        });
+        credentials::prepare();
+        let setup_token = issue_setup_token_if_needed(&pool, &origin).await?;
+        let state = AppState { pool, config: Arc::new(config), origin: origin.into() };
+        let router = router(state.clone());
+        Ok(Application { listener, router, state, setup_token, stop: CancellationToken::new() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|addr| addr.port()).unwrap_or_default()
+    }
+
+    /// The setup token issued at start, while no user exists yet.
+    pub fn setup_token(&self) -> Option<&str> {
+        self.setup_token.as_deref()
+    }
+
+    /// A handle that stops the app as a signal would.
+    pub fn stop_handle(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or the stop handle, then lets in-flight
+    /// requests finish (within the grace period) and ends its own tasks.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application { listener, router, state, stop, .. } = self;
+        tracing::info!(address = %listener.local_addr()?, origin = %state.origin, "Debrief is listening");
+
+        let mut tasks = JoinSet::new();
+        tasks.spawn(sweep_forever(state.pool.clone(), stop.clone()));
+        tasks.spawn({
+            let stop = stop.clone();
+            async move {
+                tokio::select! {
+                    _ = shutdown_signal() => stop.cancel(),
+                    _ = stop.cancelled() => {}
+                }
+            }
+        });
+
+        serve(listener, router, stop.clone(), state.config.shutdown_grace).await;
+
+        stop.cancel();
+        while tasks.join_next().await.is_some() {}
+        state.pool.close().await;
+        tracing::info!("Debrief has stopped");
+        Ok(())
+    }
+}
+
+/// The whole router: pages behind sessions and CSRF, the API behind bearer
+/// tokens, probes and assets open, and the common layers around all.
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    let request_id = HeaderName::from_static("x-request-id");
+    let request_timeout = config.request_timeout;
+    let max_body_bytes = config.max_body_bytes;
+    let hsts = config.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000"));
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name(web::session::COOKIE_NAME)
+        .with_secure(config.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(config.session_idle.as_secs() as i64)));
+
+    let signed_in = Router::new()
+        .merge(dashboard::router())
+        .merge(auth::signed_in_router())
+        .merge(accounts::router())
+        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
+    let admin = admin::router().route_layer(middleware::from_fn_with_state(Role::Admin, require_role));
+    let pages = Router::new()
+        .merge(auth::public_router())
+        .merge(signed_in)
+        .merge(admin)
+        // Outermost first: the session, then who is signed in, then CSRF.
+        .layer(
+            ServiceBuilder::new()
+                .layer(sessions)
+                .layer(middleware::from_fn_with_state(state.clone(), current_user::load_current_user))
+                .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_csrf)),
+        );
+
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router(state.clone()))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/{*path}", get(assets::serve_asset))
+        .fallback(|| async { AppError::NotFound })
+        .layer(
+            // Outermost first.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(set("content-security-policy", CSP))
+                .layer(set("x-content-type-options", "nosniff"))
+                .layer(set("x-frame-options", "DENY"))
+                .layer(set("referrer-policy", "same-origin"))
+                .layer(set("cross-origin-opener-policy", "same-origin"))
+                .layer(set("permissions-policy", "camera=(), microphone=(), geolocation=()"))
+                // Pages show private data: no shared caches, no back-button copies.
+                .layer(set("cache-control", "no-store"))
+                .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(render_errors))
+                .layer(middleware::from_fn(catch_panic))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+                .layer(DefaultBodyLimit::max(max_body_bytes)),
+        )
+        .with_state(state)
+}
+
+/// No inline script or style, nothing from elsewhere, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+fn set(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// The span of one request: method, matched route and request id. Never
+/// the query string or headers, which may carry secrets.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route = route.as_deref().unwrap_or("(unmatched)"),
+        request_id = %request_id,
+    )
+}
+
+/// Accepts connections until `stop`, each served by hyper with a header
+/// read timeout; then lets open requests finish within `grace`.
+async fn serve(listener: TcpListener, router: Router, stop: CancellationToken, grace: Duration) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off, go on.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = stop.cancelled() => break,
+        };
+        let service = router.clone().map_request(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            request
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!(open_connections = connections.len(), "shutting down: finishing requests in flight");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(grace) => {
+            tracing::warn!("grace period over; closing the remaining connections");
+        }
+    }
+    connections.shutdown().await;
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Deletes expired sessions and forgotten login attempts now and then,
+/// until stopped. A failure (database away) is logged and retried later.
+async fn sweep_forever(pool: PgPool, stop: CancellationToken) {
+    use tower_sessions::ExpiredDeletion;
+    let store = PostgresStore::new(pool.clone());
+    loop {
+        if let Err(err) = store.delete_expired().await {
+            tracing::warn!(error = %err, "could not delete expired sessions");
+        }
+        if let Err(err) = auth::db::purge_login_attempts(&pool).await {
+            tracing::warn!(error = %err, "could not purge old login attempts");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+/// While nobody has an account, anyone reaching the app could make
+/// themselves admin: `/setup` asks for a token only the operator sees, in
+/// the log of this start.
+async fn issue_setup_token_if_needed(pool: &PgPool, origin: &str) -> anyhow::Result<Option<String>> {
+    if auth::db::count_users(pool).await? > 0 {
+        return Ok(None);
+    }
+    let token = credentials::random_secret(24);
+    auth::db::insert_setup_token(pool, &credentials::token_digest(&token)).await?;
+    tracing::warn!(
+        "No account exists yet. Open {origin}/setup and enter this one-time setup token to create the \
+         first admin: {token}"
+    );
+    Ok(Some(token))
+}

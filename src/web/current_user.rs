@@ -1,0 +1,101 @@
+//! Who is signed in, checked against the database on every request (so a
+//! disabled user or a changed password ends old sessions at once), and the
+//! role guard that whole routers are wrapped in.
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use super::session::{self, Flash};
+use crate::{
+    auth::{
+        db::{self, User},
+        domain::Role,
+    },
+    error::{AppError, Result},
+    state::AppState,
+};
+
+/// The signed-in user, in the request extensions of signed-in requests.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+/// Middleware: puts [`CurrentUser`] into the request when the session holds
+/// a live sign-in, and ends sessions that are no longer valid.
+pub async fn load_current_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Result<Response> {
+    if let Some(signed) = session::signed_in(&session).await? {
+        let user = db::find_user(&state.pool, signed.user_id).await?;
+        let age = OffsetDateTime::now_utc() - signed.signed_in_at;
+        match user {
+            Some(user) if user.disabled => {
+                session::sign_out(&session).await?;
+                return Err(AppError::Forbidden(
+                    "This account has been disabled. Ask an administrator if you need access again.".into(),
+                ));
+            }
+            Some(user) if user.auth_version != signed.auth_version => {
+                session::sign_out(&session).await?;
+                let text = "Your session was ended because the account's password changed. Sign in again.";
+                session::push_flash(&session, Flash::info(text)).await?;
+            }
+            Some(_) if age.whole_seconds() > state.config.session_absolute.as_secs() as i64 => {
+                session::sign_out(&session).await?;
+                session::push_flash(&session, Flash::info("Your session has expired. Sign in again.")).await?;
+            }
+            Some(user) => {
+                session::touch(&session, &signed).await?;
+                request.extensions_mut().insert(CurrentUser(user));
+            }
+            None => session::sign_out(&session).await?,
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+/// Middleware for a router whose pages need at least `required`: anonymous
+/// visitors are sent to sign in, signed-in users without the role get 403.
+pub async fn require_role(State(required): State<Role>, request: Request, next: Next) -> Response {
+    let role = request.extensions().get::<CurrentUser>().map(|user| user.0.role);
+    match role {
+        Some(role) if role.at_least(required) => next.run(request).await,
+        Some(_) => AppError::Forbidden(format!(
+            "This needs the {required} role. Ask an administrator if you should have it."
+        ))
+        .into_response(),
+        None => {
+            let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let next = if request.method() == axum::http::Method::GET { target } else { "/" };
+            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            Redirect::to(&format!("/login?{query}")).into_response()
+        }
+    }
+}
+
+/// Where to go after signing in: only a path on this site, never elsewhere.
+pub fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    if local && !next.chars().any(char::is_control) { next } else { "/" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next("/account"), "/account");
+        assert_eq!(safe_next("/incidents?page=2"), "/incidents?page=2");
+        for outside in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", "", "/a\nb"] {
+            assert_eq!(safe_next(outside), "/", "{outside:?}");
+        }
+    }
+}

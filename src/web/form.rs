@@ -1,0 +1,70 @@
+//! `Form<T>`: axum's form extractor with its rejections turned into our
+//! errors, so a malformed form gets a clear message in the app's own page.
+
+use axum::{
+    extract::{FromRequest, Request, rejection::FormRejection},
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(rejection) => Err(match rejection {
+                FormRejection::InvalidFormContentType(_) => AppError::UnsupportedMediaType(
+                    "Send this form as application/x-www-form-urlencoded.".into(),
+                ),
+                FormRejection::FailedToDeserializeForm(err) => {
+                    AppError::BadRequest(format!("The form could not be read: {}", err.body_text()))
+                }
+                FormRejection::FailedToDeserializeFormBody(err) => {
+                    AppError::BadRequest(format!("The form could not be read: {}", err.body_text()))
+                }
+                FormRejection::BytesRejection(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::PayloadTooLarge("The form is larger than allowed.".into())
+                }
+                other => AppError::BadRequest(format!("The form could not be read: {}", other.body_text())),
+            }),
+        }
+    }
+}
+
+/// Messages for the fields of a form that did not parse, shown next to
+/// each field while the form is re-rendered with the user's input.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    /// Keeps the value, or notes the message against `field`.
+    pub fn check<T>(&mut self, field: &'static str, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(name, _)| *name == field).map(|(_, message)| message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,16 @@
+//! Cross-cutting HTTP glue shared by every feature: the session and the
+//! signed-in user, CSRF protection, flash messages, the context every page
+//! needs, form extraction, static assets and the panic guard.
+
+pub mod assets;
+pub mod csrf;
+pub mod current_user;
+pub mod form;
+pub mod page;
+pub mod panic;
+pub mod session;
+
+pub use current_user::{CurrentUser, require_role};
+pub use form::{Form, FormErrors};
+pub use page::PageCtx;
+pub use session::{Flash, FlashKind};

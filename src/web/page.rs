@@ -1,0 +1,62 @@
+//! [`PageCtx`]: what every page needs to render its layout.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use tower_sessions::Session;
+
+use super::{
+    current_user::CurrentUser,
+    session::{self, Flash},
+};
+use crate::{
+    auth::{db::User, domain::Role},
+    error::AppError,
+};
+
+/// The signed-in user (if any), the CSRF token for the page's forms, the
+/// flash messages to show once, and the current path for the navigation.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub user: Option<User>,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+    pub path: String,
+}
+
+impl PageCtx {
+    pub fn can(&self, role: Role) -> bool {
+        self.user.as_ref().is_some_and(|user| user.role.at_least(role))
+    }
+
+    pub fn is_editor(&self) -> bool {
+        self.can(Role::Editor)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.can(Role::Admin)
+    }
+
+    /// `aria-current` for the navigation link to `prefix`.
+    pub fn current(&self, prefix: &str) -> &'static str {
+        let here = if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) };
+        if here { "page" } else { "false" }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("PageCtx used on a route without the session layer"))?;
+        let user = parts.extensions.get::<CurrentUser>().map(|current| current.0.clone());
+        Ok(PageCtx {
+            user,
+            csrf: session::csrf_token(&session).await?,
+            flashes: session::take_flashes(&session).await?,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
