@@ -115,7 +115,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let pool = db::connect_and_migrate(&config).await?;
             let user = match auth::create_user(&pool, &email, &name, &password, role).await {
                 Ok(user) => user,
-                Err(InsertUserError::EmailTaken) => bail!("a user with the email {} already exists", email.as_str()),
+                Err(InsertUserError::EmailTaken) => {
+                    bail!("a user with the email {} already exists", email.as_str())
+                }
                 Err(InsertUserError::Other(err)) => return Err(anyhow!("{err:#}")),
             };
             pool.close().await;
@@ -133,7 +135,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if user.disabled {
                 bail!("{} is disabled; enable the account first", email.as_str());
             }
-            let token = auth::issue_api_token(&pool, user.id, &name).await.map_err(|err| anyhow!("{err:#}"))?;
+            let token =
+                auth::issue_api_token(&pool, user.id, &name).await.map_err(|err| anyhow!("{err:#}"))?;
             pool.close().await;
             eprintln!("A token for {} (shown this once; keep it safe):", user.email);
             println!("{}", token.expose_secret());
@@ -148,7 +151,9 @@ fn read_password() -> anyhow::Result<String> {
     std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
-        bail!("no password on standard input (pipe it in: printf '%s\\n' \"$PASSWORD\" | debrief user create ...)");
+        bail!(
+            "no password on standard input (pipe it in: printf '%s\\n' \"$PASSWORD\" | debrief user create ...)"
+        );
     }
     Ok(password)
 }

@@ -1,14 +1,7 @@
 //! Configuration, read once from the environment at start and validated there,
 //! so a bad value stops the app with a message naming the variable.
 
-use std::{
-    collections::HashMap,
-    fmt,
-    net::SocketAddr,
-    path::PathBuf,
-    str::FromStr,
-    time::Duration,
-};
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -70,7 +63,8 @@ impl Config {
     /// Reads the given variables; the environment is only one source of them.
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
         let env = Env(vars);
-        let bind: SocketAddr = env.parse("DEBRIEF_BIND", "127.0.0.1:3000", "an address like 127.0.0.1:3000")?;
+        let bind: SocketAddr =
+            env.parse("DEBRIEF_BIND", "127.0.0.1:3000", "an address like 127.0.0.1:3000")?;
         let database_url = env.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL).to_owned();
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(ConfigError {
@@ -116,8 +110,12 @@ impl Config {
             session_absolute: Duration::from_secs(session_max_hours * 3600),
             db: DbConfig {
                 max_connections: env.parse_positive("DEBRIEF_DB_MAX_CONNECTIONS", 10)?,
-                acquire_timeout: Duration::from_millis(env.parse_positive("DEBRIEF_DB_ACQUIRE_TIMEOUT_MS", 2000)?),
-                statement_timeout: Duration::from_millis(env.parse_positive("DEBRIEF_DB_STATEMENT_TIMEOUT_MS", 10_000)?),
+                acquire_timeout: Duration::from_millis(
+                    env.parse_positive("DEBRIEF_DB_ACQUIRE_TIMEOUT_MS", 2000)?,
+                ),
+                statement_timeout: Duration::from_millis(
+                    env.parse_positive("DEBRIEF_DB_STATEMENT_TIMEOUT_MS", 10_000)?,
+                ),
             },
             log_format,
         })
@@ -166,11 +164,9 @@ impl Env {
             None => Ok(default),
             Some("1" | "true" | "yes" | "on") => Ok(true),
             Some("0" | "false" | "no" | "off") => Ok(false),
-            Some(other) => Err(ConfigError {
-                name,
-                value: other.to_owned(),
-                reason: "expected true or false".into(),
-            }),
+            Some(other) => {
+                Err(ConfigError { name, value: other.to_owned(), reason: "expected true or false".into() })
+            }
         }
     }
 }
@@ -230,7 +226,8 @@ mod tests {
     #[test]
     fn https_base_url_turns_secure_cookies_on_unless_told_otherwise() {
         assert!(config(&[("DEBRIEF_BASE_URL", "https://debrief.example.com/")]).unwrap().secure_cookies);
-        let off = config(&[("DEBRIEF_BASE_URL", "https://d.example.com"), ("DEBRIEF_SECURE_COOKIES", "false")]);
+        let off =
+            config(&[("DEBRIEF_BASE_URL", "https://d.example.com"), ("DEBRIEF_SECURE_COOKIES", "false")]);
         assert!(!off.unwrap().secure_cookies);
     }
 

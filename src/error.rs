@@ -65,12 +65,15 @@ impl AppError {
             Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m.clone()),
             Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
             PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m.clone()),
-            UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m.clone()),
+            UnsupportedMediaType(m) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m.clone())
+            }
             TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", self.to_string()),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "The database is unavailable right now. Nothing was changed; try again in a moment.".to_owned(),
+                "The database is unavailable right now. Nothing was changed; try again in a moment."
+                    .to_owned(),
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -180,9 +183,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
 }
 
 fn is_rendered(headers: &axum::http::HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
-        ct.starts_with("text/html") || ct.starts_with("application/json")
-    })
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
 }
 
 /// Turns a response that carries only a status (and perhaps a short plain-text
@@ -202,10 +206,14 @@ async fn report_for_bare_status(status: StatusCode, body: Body) -> ErrorReport {
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method."),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was stopped."),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than allowed."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "That content type is not accepted here."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "That content type is not accepted here.")
+        }
         StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "The request could not be understood."),
         StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "Too many requests; slow down."),
-        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is unavailable right now; try again shortly."),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            ("unavailable", "The service is unavailable right now; try again shortly.")
+        }
         StatusCode::GATEWAY_TIMEOUT => ("timeout", "The request took too long and was stopped."),
         s if s.is_server_error() => ("internal", "Something went wrong on our side. It has been logged."),
         _ => ("error", "The request failed."),

@@ -3,9 +3,9 @@
 //! The binary is a thin shell around this library, so the tests build and
 //! run exactly the app the binary runs.
 
-pub mod api;
 pub mod accounts;
 pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -66,7 +66,8 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let local = listener.local_addr()?;
         let origin = config.base_url.clone().unwrap_or_else(|| {
-            let host = if local.ip().is_unspecified() { "localhost".to_owned() } else { local.ip().to_string() };
+            let host =
+                if local.ip().is_unspecified() { "localhost".to_owned() } else { local.ip().to_string() };
             format!("http://{host}:{}", local.port())
         });
         credentials::prepare();

@@ -65,8 +65,8 @@ pub async fn update_password(
     if !credentials::verify_password(&current, stored).await? {
         errors.add("current_password", "That is not your current password.");
     }
-    let new_password =
-        errors.check("new_password", NewPassword::parse(&form.new_password, Some(&form.new_password_confirm)));
+    let new_password = errors
+        .check("new_password", NewPassword::parse(&form.new_password, Some(&form.new_password_confirm)));
     let Some(new_password) = new_password.filter(|_| errors.is_empty()) else {
         let page = account_page(&state, ctx, &user, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
@@ -106,7 +106,9 @@ pub async fn create_token(
     let mut page = account_page(&state, ctx, &user, FormErrors::default()).await?;
     page.new_token = Some(token.expose_secret().to_owned());
     let mut response = render(&page)?.into_response();
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, "no-store".parse().expect("static header"));
+    response
+        .headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     Ok(response)
 }
 

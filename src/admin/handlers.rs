@@ -22,7 +22,12 @@ use crate::{
     web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
 };
 
-async fn users_page(state: &AppState, ctx: PageCtx, form: NewUserInput, errors: FormErrors) -> Result<UsersPage> {
+async fn users_page(
+    state: &AppState,
+    ctx: PageCtx,
+    form: NewUserInput,
+    errors: FormErrors,
+) -> Result<UsersPage> {
     let users = db::list_users(&state.pool).await?;
     Ok(UsersPage { ctx, users, roles: Role::ALL, form, errors })
 }
@@ -56,7 +61,8 @@ pub async fn create_user(
     let name = errors.check("name", DisplayName::parse(&form.name));
     let role = errors.check("role", Role::parse(&form.role));
     let password = errors.check("password", NewPassword::parse(&form.password, None));
-    let input = NewUserInput { email: form.email.trim().into(), name: form.name.trim().into(), role: form.role };
+    let input =
+        NewUserInput { email: form.email.trim().into(), name: form.name.trim().into(), role: form.role };
     if let (Some(email), Some(name), Some(role), Some(password)) = (email, name, role, password) {
         match auth::create_user(&state.pool, &email, &name, &password, role).await {
             Ok(user) => {
@@ -149,7 +155,9 @@ async fn lock_admins(tx: &mut sqlx::PgConnection) -> Result<()> {
 
 async fn ensure_another_admin(tx: &mut sqlx::PgConnection) -> Result<()> {
     if db::count_active_admins(tx).await? <= 1 {
-        return Err(AppError::Unprocessable("Debrief needs at least one active admin; make someone else admin first.".into()));
+        return Err(AppError::Unprocessable(
+            "Debrief needs at least one active admin; make someone else admin first.".into(),
+        ));
     }
     Ok(())
 }

@@ -70,7 +70,9 @@ pub enum InsertUserError {
 impl From<InsertUserError> for AppError {
     fn from(err: InsertUserError) -> Self {
         match err {
-            InsertUserError::EmailTaken => AppError::Conflict("A user with that email already exists.".into()),
+            InsertUserError::EmailTaken => {
+                AppError::Conflict("A user with that email already exists.".into())
+            }
             InsertUserError::Other(err) => err,
         }
     }
@@ -279,7 +281,12 @@ pub async fn failures_for_ip(db: impl PgExecutor<'_>, ip: &str, window_secs: i64
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn record_login_attempt(db: impl PgExecutor<'_>, email: &str, ip: &str, succeeded: bool) -> Result<()> {
+pub async fn record_login_attempt(
+    db: impl PgExecutor<'_>,
+    email: &str,
+    ip: &str,
+    succeeded: bool,
+) -> Result<()> {
     sqlx::query("insert into login_attempt (email, client_ip, succeeded) values ($1, $2, $3)")
         .bind(email)
         .bind(ip)

@@ -60,7 +60,9 @@ impl Email {
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','));
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','));
         if !well_formed {
             return Err("Enter an email address like name@example.com.".into());
         }
@@ -163,7 +165,9 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ana", "@example.com", "ana@", "ana@localhost", "a b@example.com", "ana@.com", "<a>@x.io"] {
+        for bad in
+            ["", "ana", "@example.com", "ana@", "ana@localhost", "a b@example.com", "ana@.com", "<a>@x.io"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

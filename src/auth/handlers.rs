@@ -68,11 +68,17 @@ pub async fn login(
     let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let client_ip = peer.ip().to_string();
     let refuse = |ctx: PageCtx, status: StatusCode, error: String| -> Result<Response> {
-        let page = LoginPage { ctx, email: form.email.trim().to_owned(), next: form.next.clone(), error: Some(error) };
+        let page = LoginPage {
+            ctx,
+            email: form.email.trim().to_owned(),
+            next: form.next.clone(),
+            error: Some(error),
+        };
         Ok((status, render(&page)?).into_response())
     };
 
-    if let Err(AppError::TooManyRequests { retry_after_secs }) = throttle::check(&state.pool, &email, &client_ip).await
+    if let Err(AppError::TooManyRequests { retry_after_secs }) =
+        throttle::check(&state.pool, &email, &client_ip).await
     {
         let minutes = retry_after_secs.div_ceil(60);
         let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
@@ -150,10 +156,11 @@ pub async fn setup(
     let name = errors.check("name", DisplayName::parse(&form.name));
     let password = errors.check("password", NewPassword::parse(&form.password, Some(&form.password_confirm)));
     let token = form.setup_token.trim();
-    let token_ok = !token.is_empty()
-        && db::setup_token_is_valid(&state.pool, &credentials::token_digest(token)).await?;
+    let token_ok =
+        !token.is_empty() && db::setup_token_is_valid(&state.pool, &credentials::token_digest(token)).await?;
     if !token_ok {
-        errors.add("setup_token", "That is not the setup token. Copy it from the server log printed at start.");
+        errors
+            .add("setup_token", "That is not the setup token. Copy it from the server log printed at start.");
     }
     let (Some(email), Some(name), Some(password), true) = (email, name, password, token_ok) else {
         let status = if token_ok { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::FORBIDDEN };
@@ -173,6 +180,7 @@ pub async fn setup(
 
     tracing::info!(user_id = %admin.id, "first admin created through setup");
     session::sign_in(&session, &admin).await?;
-    session::push_flash(&session, Flash::success(format!("Welcome, {}. Debrief is ready.", admin.name))).await?;
+    session::push_flash(&session, Flash::success(format!("Welcome, {}. Debrief is ready.", admin.name)))
+        .await?;
     Ok(Redirect::to("/").into_response())
 }

@@ -45,7 +45,11 @@ pub async fn create_user(
 
 /// Makes a new API token for the user and returns it: the only time it is
 /// ever seen, since only its digest is kept.
-pub async fn issue_api_token(db: impl PgExecutor<'_>, user_id: Uuid, name: &TokenName) -> Result<SecretString> {
+pub async fn issue_api_token(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    name: &TokenName,
+) -> Result<SecretString> {
     let token = credentials::new_api_token();
     let secret = token.expose_secret();
     let hint: String = secret.chars().take(credentials::API_TOKEN_PREFIX.len() + 4).collect();

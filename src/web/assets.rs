@@ -19,9 +19,21 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { path: "css/app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../static/css/app.css") },
-    Asset { path: "js/app.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../../static/js/app.js") },
-    Asset { path: "img/favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../../static/img/favicon.svg") },
+    Asset {
+        path: "css/app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/css/app.css"),
+    },
+    Asset {
+        path: "js/app.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/js/app.js"),
+    },
+    Asset {
+        path: "img/favicon.svg",
+        content_type: "image/svg+xml",
+        bytes: include_bytes!("../../static/img/favicon.svg"),
+    },
 ];
 
 /// One strong ETag per asset, computed once.

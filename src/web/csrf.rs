@@ -59,9 +59,8 @@ pub async fn verify_csrf(
 
 /// Refuses requests that a browser says come from another site.
 fn check_origin(headers: &HeaderMap, own_origin: &str) -> Result<()> {
-    let refuse = || {
-        AppError::Forbidden("Requests from other sites are refused, so nothing was changed.".into())
-    };
+    let refuse =
+        || AppError::Forbidden("Requests from other sites are refused, so nothing was changed.".into());
     if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site") {
         return Err(refuse());
     }

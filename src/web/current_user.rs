@@ -49,7 +49,8 @@ pub async fn load_current_user(
             }
             Some(_) if age.whole_seconds() > state.config.session_absolute.as_secs() as i64 => {
                 session::sign_out(&session).await?;
-                session::push_flash(&session, Flash::info("Your session has expired. Sign in again.")).await?;
+                session::push_flash(&session, Flash::info("Your session has expired. Sign in again."))
+                    .await?;
             }
             Some(user) => {
                 session::touch(&session, &signed).await?;

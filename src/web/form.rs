@@ -1,9 +1,7 @@
 //! `Form<T>`: axum's form extractor with its rejections turned into our
 //! errors, so a malformed form gets a clear message in the app's own page.
 
-use axum::{
-    extract::{FromRequest, Request, rejection::FormRejection},
-};
+use axum::extract::{FromRequest, Request, rejection::FormRejection};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -30,7 +28,9 @@ where
                 FormRejection::FailedToDeserializeFormBody(err) => {
                     AppError::BadRequest(format!("The form could not be read: {}", err.body_text()))
                 }
-                FormRejection::BytesRejection(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                FormRejection::BytesRejection(err)
+                    if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+                {
                     AppError::PayloadTooLarge("The form is larger than allowed.".into())
                 }
                 other => AppError::BadRequest(format!("The form could not be read: {}", other.body_text())),

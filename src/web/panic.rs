@@ -3,7 +3,11 @@
 
 use std::panic::AssertUnwindSafe;
 
-use axum::{extract::Request, middleware::Next, response::{IntoResponse, Response}};
+use axum::{
+    extract::Request,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use futures_util::FutureExt;
 
 use crate::error::AppError;

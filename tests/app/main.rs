@@ -1,1 +1,13 @@
+//! Integration tests: the real app, on a random port, against a fresh
+//! PostgreSQL database per test.
 
+mod helpers;
+
+mod admin;
+mod api;
+mod auth;
+mod browser;
+mod cli;
+mod csrf;
+mod pages;
+mod resilience;
