@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod incidents;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -6,11 +6,14 @@ pub mod handlers;
 
 use axum::{Router, middleware, routing::get};
 
-use crate::{auth::domain::Role, state::AppState, web::require_role};
+use crate::{auth::domain::Role, incidents, state::AppState, web::require_role};
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let viewer = Router::new()
+    let me = Router::new()
         .route("/me", get(handlers::show_me))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
-    viewer.route_layer(middleware::from_fn_with_state(state, auth::require_token))
+    Router::new()
+        .merge(me)
+        .merge(incidents::api_router())
+        .route_layer(middleware::from_fn_with_state(state, auth::require_token))
 }

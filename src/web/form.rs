@@ -68,3 +68,10 @@ impl FormErrors {
         self.0.is_empty()
     }
 }
+
+impl FormErrors {
+    /// All messages on one line, `field: message; ...`, for the API.
+    pub fn summary(&self) -> String {
+        self.0.iter().map(|(field, message)| format!("{field}: {message}")).collect::<Vec<_>>().join("; ")
+    }
+}

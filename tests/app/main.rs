@@ -9,5 +9,6 @@ mod auth;
 mod browser;
 mod cli;
 mod csrf;
+mod incidents;
 mod pages;
 mod resilience;

@@ -1,0 +1,171 @@
+//! SQL for incidents.
+
+use serde::Serialize;
+use sqlx::{PgExecutor, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::domain::{Severity, Status, Title};
+use crate::error::{AppError, Result};
+
+/// An incident, the postmortem document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub id: Uuid,
+    pub number: i32,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub detected_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub mitigated_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    pub summary: String,
+    pub impact: String,
+    pub trigger: String,
+    pub detection: String,
+    pub resolution: String,
+    pub went_well: String,
+    pub went_badly: String,
+    pub got_lucky: String,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct IncidentRow {
+    id: Uuid,
+    number: i32,
+    title: String,
+    severity: String,
+    status: String,
+    services: Vec<String>,
+    tags: Vec<String>,
+    started_at: OffsetDateTime,
+    detected_at: Option<OffsetDateTime>,
+    mitigated_at: Option<OffsetDateTime>,
+    resolved_at: Option<OffsetDateTime>,
+    summary: String,
+    impact: String,
+    trigger: String,
+    detection: String,
+    resolution: String,
+    went_well: String,
+    went_badly: String,
+    got_lucky: String,
+    version: i32,
+    created_by: Option<Uuid>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<IncidentRow> for Incident {
+    type Error = AppError;
+
+    fn try_from(row: IncidentRow) -> Result<Incident> {
+        let corrupt =
+            |what: &str, value: &str| anyhow::anyhow!("incident {} has an unknown {what} {value:?}", row.id);
+        Ok(Incident {
+            severity: Severity::parse(&row.severity).map_err(|_| corrupt("severity", &row.severity))?,
+            status: Status::parse(&row.status).map_err(|_| corrupt("status", &row.status))?,
+            reference: reference(row.number),
+            id: row.id,
+            number: row.number,
+            title: row.title,
+            services: row.services,
+            tags: row.tags,
+            started_at: row.started_at,
+            detected_at: row.detected_at,
+            mitigated_at: row.mitigated_at,
+            resolved_at: row.resolved_at,
+            summary: row.summary,
+            impact: row.impact,
+            trigger: row.trigger,
+            detection: row.detection,
+            resolution: row.resolution,
+            went_well: row.went_well,
+            went_badly: row.went_badly,
+            got_lucky: row.got_lucky,
+            version: row.version,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// `INC-42`
+pub fn reference(number: i32) -> String {
+    format!("INC-{number}")
+}
+
+const COLUMNS: &str = "id, number, title, severity, status, services, tags, started_at, detected_at, \
+                       mitigated_at, resolved_at, summary, impact, trigger, detection, resolution, went_well, \
+                       went_badly, got_lucky, version, created_by, created_at, updated_at";
+
+/// What a new incident starts with.
+pub struct NewIncident<'a> {
+    pub title: &'a Title,
+    pub severity: Severity,
+    pub started_at: OffsetDateTime,
+    pub services: &'a [String],
+    pub tags: &'a [String],
+    pub summary: &'a str,
+    pub created_by: Uuid,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_incident(db: impl PgExecutor<'_>, new: NewIncident<'_>) -> Result<Incident> {
+    let sql = format!(
+        "insert into incident (id, title, severity, started_at, services, tags, summary, created_by) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+    );
+    let row = sqlx::query_as::<_, IncidentRow>(&sql)
+        .bind(Uuid::now_v7())
+        .bind(new.title.as_str())
+        .bind(new.severity.as_str())
+        .bind(new.started_at)
+        .bind(new.services)
+        .bind(new.tags)
+        .bind(new.summary)
+        .bind(new.created_by)
+        .fetch_one(db)
+        .await?;
+    Incident::try_from(row)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn find_incident(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Incident>> {
+    let sql = format!("select {COLUMNS} from incident where id = $1");
+    let row = sqlx::query_as::<_, IncidentRow>(&sql).bind(id).fetch_optional(db).await?;
+    row.map(Incident::try_from).transpose()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn find_incident_by_number(db: impl PgExecutor<'_>, number: i32) -> Result<Option<Incident>> {
+    let sql = format!("select {COLUMNS} from incident where number = $1");
+    let row = sqlx::query_as::<_, IncidentRow>(&sql).bind(number).fetch_optional(db).await?;
+    row.map(Incident::try_from).transpose()
+}
+
+/// One page of incidents, newest first, and how many there are in all.
+#[tracing::instrument(skip_all)]
+pub async fn list_incidents(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<Incident>, i64)> {
+    let sql =
+        format!("select {COLUMNS} from incident order by started_at desc, number desc limit $1 offset $2");
+    let rows = sqlx::query_as::<_, IncidentRow>(&sql).bind(limit).bind(offset).fetch_all(pool).await?;
+    let total = sqlx::query_scalar("select count(*) from incident").fetch_one(pool).await?;
+    Ok((rows.into_iter().map(Incident::try_from).collect::<Result<_>>()?, total))
+}
