@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    db::{self, Incident, NewIncident},
+    db::{self, Incident},
     domain::NewIncidentInput,
 };
 use crate::{
@@ -73,19 +73,7 @@ pub async fn create_incident(
         summary: body.summary,
     };
     let fields = input.parse().map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    let incident = db::insert_incident(
-        &state.pool,
-        NewIncident {
-            title: &fields.title,
-            severity: fields.severity,
-            started_at: fields.started_at,
-            services: &fields.services,
-            tags: &fields.tags,
-            summary: &fields.summary,
-            created_by: user.0.id,
-        },
-    )
-    .await?;
+    let incident = db::insert_incident(&state.pool, &fields, user.0.id).await?;
     tracing::info!(incident = %incident.reference, "incident created through the API");
     Ok((StatusCode::CREATED, Json(incident)))
 }

@@ -5,7 +5,7 @@ use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::domain::{Severity, Status, Title};
+use super::domain::{NewIncidentFields, Severity, Status};
 use crate::error::{AppError, Result};
 
 /// An incident, the postmortem document.
@@ -115,19 +115,12 @@ const COLUMNS: &str = "id, number, title, severity, status, services, tags, star
                        mitigated_at, resolved_at, summary, impact, trigger, detection, resolution, went_well, \
                        went_badly, got_lucky, version, created_by, created_at, updated_at";
 
-/// What a new incident starts with.
-pub struct NewIncident<'a> {
-    pub title: &'a Title,
-    pub severity: Severity,
-    pub started_at: OffsetDateTime,
-    pub services: &'a [String],
-    pub tags: &'a [String],
-    pub summary: &'a str,
-    pub created_by: Uuid,
-}
-
 #[tracing::instrument(skip_all)]
-pub async fn insert_incident(db: impl PgExecutor<'_>, new: NewIncident<'_>) -> Result<Incident> {
+pub async fn insert_incident(
+    db: impl PgExecutor<'_>,
+    new: &NewIncidentFields,
+    created_by: Uuid,
+) -> Result<Incident> {
     let sql = format!(
         "insert into incident (id, title, severity, started_at, services, tags, summary, created_by) \
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
@@ -137,10 +130,10 @@ pub async fn insert_incident(db: impl PgExecutor<'_>, new: NewIncident<'_>) -> R
         .bind(new.title.as_str())
         .bind(new.severity.as_str())
         .bind(new.started_at)
-        .bind(new.services)
-        .bind(new.tags)
-        .bind(new.summary)
-        .bind(new.created_by)
+        .bind(&new.services)
+        .bind(&new.tags)
+        .bind(&new.summary)
+        .bind(created_by)
         .fetch_one(db)
         .await?;
     Incident::try_from(row)

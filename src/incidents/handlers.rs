@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    db::{self, NewIncident},
+    db,
     domain::{NewIncidentInput, Severity},
     views::{IncidentListPage, IncidentPage, NewIncidentPage},
 };
@@ -69,19 +69,7 @@ pub async fn create_incident(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    let incident = db::insert_incident(
-        &state.pool,
-        NewIncident {
-            title: &fields.title,
-            severity: fields.severity,
-            started_at: fields.started_at,
-            services: &fields.services,
-            tags: &fields.tags,
-            summary: &fields.summary,
-            created_by: user.0.id,
-        },
-    )
-    .await?;
+    let incident = db::insert_incident(&state.pool, &fields, user.0.id).await?;
     tracing::info!(incident = %incident.reference, "incident created");
     session::push_flash(&session, Flash::success(format!("{} is open as a draft.", incident.reference)))
         .await?;

@@ -44,15 +44,7 @@ async fn the_cli_creates_a_user_and_a_token_that_the_api_accepts() {
     let token = text(&token.stdout).trim().to_owned();
     assert!(token.starts_with("dbr_"), "{token}");
 
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.api_json("/api/v1/me", &token).await;
     assert_eq!(me["email"], "cli@example.com");
     assert_eq!(me["role"], "editor");
     assert_eq!(app.client().login("cli@example.com", "a password from stdin").await.status(), 303);

@@ -128,6 +128,18 @@ impl TestApp {
         token.expose_secret().to_owned()
     }
 
+    /// An API request with a bearer token.
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, self.url(path)).bearer_auth(token)
+    }
+
+    /// `GET` an API path that must answer 200, as JSON.
+    pub async fn api_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self.api(reqwest::Method::GET, path, token).send().await.expect("the API answers");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("the API answers JSON")
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.expect("count query works")
     }

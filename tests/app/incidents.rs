@@ -107,11 +107,9 @@ async fn the_api_opens_lists_and_reads_incidents_for_editors() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
     let token = app.api_token(&editor).await;
-    let http = reqwest::Client::new();
 
-    let created = http
-        .post(app.url("/api/v1/incidents"))
-        .bearer_auth(&token)
+    let created = app
+        .api(reqwest::Method::POST, "/api/v1/incidents", &token)
         .json(&json!({"title": "Payments latency", "severity": "SEV3", "started_at": "2026-11-20T15:02:00+01:00",
                       "services": ["payments"], "tags": ["timeouts"]}))
         .send()
@@ -127,26 +125,10 @@ async fn the_api_opens_lists_and_reads_incidents_for_editors() {
     assert_eq!(incident["started_at"], "2026-11-20T14:02:00Z");
     let id = incident["id"].as_str().unwrap();
 
-    let list: serde_json::Value = http
-        .get(app.url("/api/v1/incidents"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.api_json("/api/v1/incidents", &token).await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["incidents"][0]["title"], "Payments latency");
-    let one: serde_json::Value = http
-        .get(app.url(&format!("/api/v1/incidents/{id}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = app.api_json(&format!("/api/v1/incidents/{id}"), &token).await;
     assert_eq!(one["services"], json!(["payments"]));
 }
 
