@@ -6,6 +6,7 @@ pub mod assets;
 pub mod csrf;
 pub mod current_user;
 pub mod form;
+pub mod markdown;
 pub mod page;
 pub mod panic;
 pub mod session;
