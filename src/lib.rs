@@ -13,10 +13,12 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod incidents;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod timeline;
 pub mod web;
 
 /// The schema migrations, embedded in the binary.

@@ -38,7 +38,7 @@ use crate::{
     config::Config,
     dashboard,
     error::{AppError, render_errors},
-    health, incidents,
+    health, history, incidents,
     state::AppState,
     web::{self, assets, csrf, current_user, panic::catch_panic, require_role},
 };
@@ -144,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::public_router())
         .merge(signed_in)
         .merge(incidents::router())
+        .merge(history::router())
         .merge(admin)
         // Outermost first: the session, then who is signed in, then CSRF.
         .layer(

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
+    EditError,
     db::{self, Incident},
-    domain::NewIncidentInput,
+    domain::{Field, NewIncidentInput},
 };
 use crate::{
     error::{AppError, Result},
@@ -73,7 +74,7 @@ pub async fn create_incident(
         summary: body.summary,
     };
     let fields = input.parse().map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    let incident = db::insert_incident(&state.pool, &fields, user.0.id).await?;
+    let incident = super::open_incident(&state.pool, &fields, &user.0).await?;
     tracing::info!(incident = %incident.reference, "incident created through the API");
     Ok((StatusCode::CREATED, Json(incident)))
 }
@@ -94,5 +95,48 @@ pub fn json_rejection(rejection: JsonRejection) -> AppError {
             AppError::PayloadTooLarge("The body is larger than allowed.".into())
         }
         other => AppError::BadRequest(other.body_text()),
+    }
+}
+
+/// `PATCH /api/v1/incidents/{id}`: any fields, with the `version` the
+/// change was based on; a stale version gets 409 and changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn update_incident(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<Uuid>,
+    body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+) -> Result<Json<Incident>> {
+    let Json(body) = body.map_err(json_rejection)?;
+    let version =
+        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
+            AppError::Unprocessable("version: send the version your change is based on.".into())
+        })?;
+    let mut edits = Vec::new();
+    for (name, value) in body.iter().filter(|(name, _)| name.as_str() != "version") {
+        let field = Field::from_name(name)
+            .ok_or_else(|| AppError::Unprocessable(format!("{name}: not a field that can be changed.")))?;
+        let raw = match value {
+            Value::Null => String::new(),
+            Value::String(text) => text.clone(),
+            Value::Array(items) if matches!(field, Field::Services | Field::Tags) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| AppError::Unprocessable(format!("{name}: a list of strings.")))?
+                .join(","),
+            _ => return Err(AppError::Unprocessable(format!("{name}: expected a string."))),
+        };
+        edits.push((field, raw));
+    }
+    match super::edit_incident(&state.pool, id, version, &edits, &user.0).await {
+        Ok(incident) => Ok(Json(incident)),
+        Err(EditError::Stale(current)) => Err(AppError::Conflict(format!(
+            "The incident changed since version {version} (it is now at version {}); nothing was saved. \
+             Fetch it again and reapply your change.",
+            current.version
+        ))),
+        Err(EditError::Invalid(errors)) => Err(AppError::Unprocessable(errors.summary())),
+        Err(EditError::Failed(err)) => Err(err),
     }
 }

@@ -162,3 +162,44 @@ pub async fn list_incidents(pool: &PgPool, limit: i64, offset: i64) -> Result<(V
     let total = sqlx::query_scalar("select count(*) from incident").fetch_one(pool).await?;
     Ok((rows.into_iter().map(Incident::try_from).collect::<Result<_>>()?, total))
 }
+
+/// The incident, locked until the transaction ends, for a read-modify-write.
+#[tracing::instrument(skip_all)]
+pub async fn lock_incident(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Incident>> {
+    let sql = format!("select {COLUMNS} from incident where id = $1 for update");
+    let row = sqlx::query_as::<_, IncidentRow>(&sql).bind(id).fetch_optional(db).await?;
+    row.map(Incident::try_from).transpose()
+}
+
+/// Writes every editable field and moves the version on by one.
+#[tracing::instrument(skip_all)]
+pub async fn save_incident(db: impl PgExecutor<'_>, incident: &Incident) -> Result<Incident> {
+    let sql = format!(
+        "update incident set title = $2, severity = $3, status = $4, services = $5, tags = $6, started_at = $7, \
+         detected_at = $8, mitigated_at = $9, resolved_at = $10, summary = $11, impact = $12, trigger = $13, \
+         detection = $14, resolution = $15, went_well = $16, went_badly = $17, got_lucky = $18, \
+         version = version + 1, updated_at = now() where id = $1 returning {COLUMNS}"
+    );
+    let row = sqlx::query_as::<_, IncidentRow>(&sql)
+        .bind(incident.id)
+        .bind(&incident.title)
+        .bind(incident.severity.as_str())
+        .bind(incident.status.as_str())
+        .bind(&incident.services)
+        .bind(&incident.tags)
+        .bind(incident.started_at)
+        .bind(incident.detected_at)
+        .bind(incident.mitigated_at)
+        .bind(incident.resolved_at)
+        .bind(&incident.summary)
+        .bind(&incident.impact)
+        .bind(&incident.trigger)
+        .bind(&incident.detection)
+        .bind(&incident.resolution)
+        .bind(&incident.went_well)
+        .bind(&incident.went_badly)
+        .bind(&incident.got_lucky)
+        .fetch_one(db)
+        .await?;
+    Incident::try_from(row)
+}

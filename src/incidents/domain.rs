@@ -232,3 +232,331 @@ pub fn bounded_text(raw: &str, what: &str) -> Result<String, String> {
     }
     Ok(raw.replace("\r\n", "\n"))
 }
+
+/// An editable field of an incident, with how it is shown and prompted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Title,
+    Severity,
+    Status,
+    Services,
+    Tags,
+    StartedAt,
+    DetectedAt,
+    MitigatedAt,
+    ResolvedAt,
+    Summary,
+    Impact,
+    Trigger,
+    Detection,
+    Resolution,
+    WentWell,
+    WentBadly,
+    GotLucky,
+}
+
+impl Field {
+    pub const ALL: [Field; 17] = [
+        Field::Title,
+        Field::Severity,
+        Field::Status,
+        Field::Services,
+        Field::Tags,
+        Field::StartedAt,
+        Field::DetectedAt,
+        Field::MitigatedAt,
+        Field::ResolvedAt,
+        Field::Summary,
+        Field::Impact,
+        Field::Trigger,
+        Field::Detection,
+        Field::Resolution,
+        Field::WentWell,
+        Field::WentBadly,
+        Field::GotLucky,
+    ];
+
+    /// The name in forms, the API and the history.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Severity => "severity",
+            Field::Status => "status",
+            Field::Services => "services",
+            Field::Tags => "tags",
+            Field::StartedAt => "started_at",
+            Field::DetectedAt => "detected_at",
+            Field::MitigatedAt => "mitigated_at",
+            Field::ResolvedAt => "resolved_at",
+            Field::Summary => "summary",
+            Field::Impact => "impact",
+            Field::Trigger => "trigger",
+            Field::Detection => "detection",
+            Field::Resolution => "resolution",
+            Field::WentWell => "went_well",
+            Field::WentBadly => "went_badly",
+            Field::GotLucky => "got_lucky",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Title => "Title",
+            Field::Severity => "Severity",
+            Field::Status => "Status",
+            Field::Services => "Services",
+            Field::Tags => "Tags",
+            Field::StartedAt => "Started",
+            Field::DetectedAt => "Detected",
+            Field::MitigatedAt => "Mitigated",
+            Field::ResolvedAt => "Resolved",
+            Field::Summary => "Summary",
+            Field::Impact => "Impact",
+            Field::Trigger => "Trigger",
+            Field::Detection => "Detection",
+            Field::Resolution => "Resolution",
+            Field::WentWell => "What went well",
+            Field::WentBadly => "What went badly",
+            Field::GotLucky => "Where we got lucky",
+        }
+    }
+
+    /// One line of blameless guidance, shown while the section is empty.
+    pub fn guidance(self) -> &'static str {
+        match self {
+            Field::Summary => {
+                "In two or three sentences: what users experienced, for how long, and what ended it."
+            }
+            Field::Impact => {
+                "Who and what was affected, with figures: requests failed, latency, QPS before and after, duration."
+            }
+            Field::Trigger => {
+                "The change or event that set the failure off; describe the system, not who touched it."
+            }
+            Field::Detection => {
+                "How we found out: which signal fired, how long after the start, and what could have shown it sooner."
+            }
+            Field::Resolution => "What restored service and what made the fix stick.",
+            Field::WentWell => "What helped: tools, signals, practices and people working well together.",
+            Field::WentBadly => "Where the system or the process made the response harder.",
+            Field::GotLucky => "What limited the damage by chance rather than by design.",
+            Field::Services => "Comma separated, such as checkout, payments.",
+            Field::Tags => "Comma separated, such as goroutine-leak, timeouts.",
+            _ => "",
+        }
+    }
+
+    pub fn is_markdown(self) -> bool {
+        matches!(
+            self,
+            Field::Summary
+                | Field::Impact
+                | Field::Trigger
+                | Field::Detection
+                | Field::Resolution
+                | Field::WentWell
+                | Field::WentBadly
+                | Field::GotLucky
+        )
+    }
+
+    pub fn is_moment(self) -> bool {
+        matches!(self, Field::StartedAt | Field::DetectedAt | Field::MitigatedAt | Field::ResolvedAt)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Status {
+    /// The workflow: draft -> in_review -> published, one step at a time,
+    /// either way.
+    pub fn can_move_to(self, next: Status) -> bool {
+        matches!(
+            (self, next),
+            (Status::Draft, Status::InReview)
+                | (Status::InReview, Status::Draft)
+                | (Status::InReview, Status::Published)
+                | (Status::Published, Status::InReview)
+        )
+    }
+}
+
+/// An optional moment: empty clears it.
+pub fn parse_optional_moment(raw: &str) -> Result<Option<OffsetDateTime>, String> {
+    if raw.trim().is_empty() { Ok(None) } else { parse_moment(raw).map(Some) }
+}
+
+/// A moment as a form's `datetime-local` value wants it (UTC).
+pub fn moment_input(at: &Option<OffsetDateTime>) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    at.and_then(|at| at.to_offset(time::UtcOffset::UTC).format(&format).ok()).unwrap_or_default()
+}
+
+/// A moment as the history records it.
+pub fn moment_text(at: &Option<OffsetDateTime>) -> String {
+    at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_default()
+}
+
+impl super::db::Incident {
+    /// A field's value as text: what forms show and the history records.
+    pub fn text_of(&self, field: Field) -> String {
+        match field {
+            Field::Title => self.title.clone(),
+            Field::Severity => self.severity.to_string(),
+            Field::Status => self.status.as_str().to_owned(),
+            Field::Services => self.services.join(", "),
+            Field::Tags => self.tags.join(", "),
+            Field::StartedAt => moment_text(&Some(self.started_at)),
+            Field::DetectedAt => moment_text(&self.detected_at),
+            Field::MitigatedAt => moment_text(&self.mitigated_at),
+            Field::ResolvedAt => moment_text(&self.resolved_at),
+            Field::Summary => self.summary.clone(),
+            Field::Impact => self.impact.clone(),
+            Field::Trigger => self.trigger.clone(),
+            Field::Detection => self.detection.clone(),
+            Field::Resolution => self.resolution.clone(),
+            Field::WentWell => self.went_well.clone(),
+            Field::WentBadly => self.went_badly.clone(),
+            Field::GotLucky => self.got_lucky.clone(),
+        }
+    }
+
+    /// A field's value as a form input shows it.
+    pub fn input_of(&self, field: Field) -> String {
+        match field {
+            Field::StartedAt => moment_input(&Some(self.started_at)),
+            Field::DetectedAt => moment_input(&self.detected_at),
+            Field::MitigatedAt => moment_input(&self.mitigated_at),
+            Field::ResolvedAt => moment_input(&self.resolved_at),
+            other => self.text_of(other),
+        }
+    }
+
+    /// Sets a field from what was typed (or sent to the API).
+    pub fn set(&mut self, field: Field, raw: &str) -> Result<(), String> {
+        match field {
+            Field::Title => self.title = Title::parse(raw)?.as_str().to_owned(),
+            Field::Severity => self.severity = Severity::parse(raw)?,
+            Field::Status => {
+                let next = Status::parse(raw)?;
+                if next != self.status && !self.status.can_move_to(next) {
+                    return Err(format!(
+                        "A {} postmortem cannot become {} directly: it goes draft, in review, published.",
+                        self.status.label(),
+                        next.label()
+                    ));
+                }
+                self.status = next;
+            }
+            Field::Services => self.services = parse_labels(raw, "service")?,
+            Field::Tags => self.tags = parse_labels(raw, "tag")?,
+            Field::StartedAt => self.started_at = parse_moment(raw)?,
+            Field::DetectedAt => self.detected_at = parse_optional_moment(raw)?,
+            Field::MitigatedAt => self.mitigated_at = parse_optional_moment(raw)?,
+            Field::ResolvedAt => self.resolved_at = parse_optional_moment(raw)?,
+            Field::Summary => self.summary = bounded_text(raw, "summary")?,
+            Field::Impact => self.impact = bounded_text(raw, "impact")?,
+            Field::Trigger => self.trigger = bounded_text(raw, "trigger")?,
+            Field::Detection => self.detection = bounded_text(raw, "detection")?,
+            Field::Resolution => self.resolution = bounded_text(raw, "resolution")?,
+            Field::WentWell => self.went_well = bounded_text(raw, "section")?,
+            Field::WentBadly => self.went_badly = bounded_text(raw, "section")?,
+            Field::GotLucky => self.got_lucky = bounded_text(raw, "section")?,
+        }
+        Ok(())
+    }
+
+    /// Milestones happen in order: started, detected, mitigated, resolved.
+    pub fn check_milestones(&self) -> Result<(), (Field, String)> {
+        let milestones = [
+            (Field::DetectedAt, self.detected_at),
+            (Field::MitigatedAt, self.mitigated_at),
+            (Field::ResolvedAt, self.resolved_at),
+        ];
+        let mut previous = (Field::StartedAt, self.started_at);
+        for (field, at) in milestones {
+            let Some(at) = at else { continue };
+            if at < previous.1 {
+                let message =
+                    format!("{} cannot be before {}.", field.label(), previous.0.label().to_lowercase());
+                return Err((field, message));
+            }
+            previous = (field, at);
+        }
+        Ok(())
+    }
+}
+
+/// A part of the postmortem edited as one form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Details,
+    Milestones,
+    Summary,
+    Impact,
+    Trigger,
+    Detection,
+    Resolution,
+    Lessons,
+}
+
+impl Section {
+    pub fn parse(name: &str) -> Option<Section> {
+        Some(match name {
+            "details" => Section::Details,
+            "milestones" => Section::Milestones,
+            "summary" => Section::Summary,
+            "impact" => Section::Impact,
+            "trigger" => Section::Trigger,
+            "detection" => Section::Detection,
+            "resolution" => Section::Resolution,
+            "lessons" => Section::Lessons,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Details => "details",
+            Section::Milestones => "milestones",
+            Section::Summary => "summary",
+            Section::Impact => "impact",
+            Section::Trigger => "trigger",
+            Section::Detection => "detection",
+            Section::Resolution => "resolution",
+            Section::Lessons => "lessons",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Details => "Title, severity, services and tags",
+            Section::Milestones => "Milestones",
+            Section::Lessons => "Lessons",
+            other => other.fields()[0].label(),
+        }
+    }
+
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Section::Details => &[Field::Title, Field::Severity, Field::Services, Field::Tags],
+            Section::Milestones => {
+                &[Field::StartedAt, Field::DetectedAt, Field::MitigatedAt, Field::ResolvedAt]
+            }
+            Section::Summary => &[Field::Summary],
+            Section::Impact => &[Field::Impact],
+            Section::Trigger => &[Field::Trigger],
+            Section::Detection => &[Field::Detection],
+            Section::Resolution => &[Field::Resolution],
+            Section::Lessons => &[Field::WentWell, Field::WentBadly, Field::GotLucky],
+        }
+    }
+}

@@ -8,13 +8,17 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use std::collections::HashMap;
+
 use super::{
-    db,
-    domain::{NewIncidentInput, Severity},
-    views::{IncidentListPage, IncidentPage, NewIncidentPage},
+    EditError,
+    db::{self, Incident},
+    domain::{Field, NewIncidentInput, Section, Severity},
+    views::{Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage},
 };
 use crate::{
     error::{AppError, Result, render},
+    history,
     state::AppState,
     web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
 };
@@ -69,25 +73,147 @@ pub async fn create_incident(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    let incident = db::insert_incident(&state.pool, &fields, user.0.id).await?;
+    let incident = super::open_incident(&state.pool, &fields, &user.0).await?;
     tracing::info!(incident = %incident.reference, "incident created");
     session::push_flash(&session, Flash::success(format!("{} is open as a draft.", incident.reference)))
         .await?;
     Ok(Redirect::to(&format!("/incidents/{}", incident.reference)).into_response())
 }
 
-/// `GET /incidents/{reference}`, by `INC-42` or `42`.
+/// The incident a path names, by `INC-42` or `42`.
+pub async fn find_by_reference(state: &AppState, reference: &str) -> Result<Incident> {
+    let number =
+        reference.strip_prefix("INC-").unwrap_or(reference).parse::<i32>().map_err(|_| AppError::NotFound)?;
+    db::find_incident_by_number(&state.pool, number).await?.ok_or(AppError::NotFound)
+}
+
+/// `GET /incidents/{reference}`: the whole postmortem as one document.
 #[tracing::instrument(skip_all)]
 pub async fn show_incident(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(reference): Path<String>,
 ) -> Result<Html<String>> {
-    let number = reference
-        .strip_prefix("INC-")
-        .unwrap_or(&reference)
-        .parse::<i32>()
-        .map_err(|_| AppError::NotFound)?;
-    let incident = db::find_incident_by_number(&state.pool, number).await?.ok_or(AppError::NotFound)?;
-    render(&IncidentPage { ctx, incident })
+    let incident = find_by_reference(&state, &reference).await?;
+    render(&IncidentPage::new(ctx, incident))
+}
+
+/// `GET /incidents/{reference}/edit/{section}`
+#[tracing::instrument(skip_all)]
+pub async fn edit_section_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((reference, section)): Path<(String, String)>,
+) -> Result<Html<String>> {
+    let section = Section::parse(&section).ok_or(AppError::NotFound)?;
+    let incident = find_by_reference(&state, &reference).await?;
+    let fields = section.fields().iter().map(|field| FieldInput::of(&incident, *field)).collect();
+    let version = incident.version;
+    render(&EditSectionPage { ctx, incident, section, fields, version, conflict: None })
+}
+
+/// `POST /incidents/{reference}/edit/{section}`: saved only if nobody saved
+/// in between; otherwise the newer text is shown beside the user's to merge.
+#[tracing::instrument(skip_all)]
+pub async fn update_section(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    session: Session,
+    ctx: PageCtx,
+    Path((reference, section)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response> {
+    let section = Section::parse(&section).ok_or(AppError::NotFound)?;
+    let incident = find_by_reference(&state, &reference).await?;
+    let version = parse_version(form.get("version").map(String::as_str))?;
+    let typed = |field: Field| form.get(field.name()).cloned().unwrap_or_default();
+    let edits: Vec<(Field, String)> = section.fields().iter().map(|field| (*field, typed(*field))).collect();
+    match super::edit_incident(&state.pool, incident.id, version, &edits, &user.0).await {
+        Ok(saved) => {
+            session::push_flash(&session, Flash::success(format!("{} saved.", section.title()))).await?;
+            Ok(Redirect::to(&format!("/incidents/{}#{}", saved.reference, section.name())).into_response())
+        }
+        Err(EditError::Invalid(errors)) => {
+            let fields = section
+                .fields()
+                .iter()
+                .map(|field| FieldInput {
+                    value: typed(*field),
+                    error: errors.get(field.name()).map(str::to_owned),
+                    ..FieldInput::of(&incident, *field)
+                })
+                .collect();
+            let page = EditSectionPage { ctx, incident, section, fields, version, conflict: None };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(EditError::Stale(current)) => {
+            let current = *current;
+            let fields = section
+                .fields()
+                .iter()
+                .map(|field| {
+                    let theirs = current.input_of(*field);
+                    let mine = typed(*field);
+                    FieldInput {
+                        theirs: (theirs != mine).then_some(theirs),
+                        value: mine,
+                        ..FieldInput::of(&current, *field)
+                    }
+                })
+                .collect();
+            let last = history::db::list(&state.pool, current.id).await?.into_iter().next();
+            let by = last.and_then(|revision| revision.author_name).unwrap_or_else(|| "Someone".into());
+            let conflict = Conflict { by, version: current.version };
+            // The form now carries the newer version: saving it again merges.
+            let version = current.version;
+            let page = EditSectionPage {
+                ctx,
+                incident: current,
+                section,
+                fields,
+                version,
+                conflict: Some(conflict),
+            };
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(EditError::Failed(err)) => Err(err),
+    }
+}
+
+fn parse_version(raw: Option<&str>) -> Result<i32> {
+    raw.and_then(|v| v.trim().parse::<i32>().ok())
+        .ok_or_else(|| AppError::BadRequest("The form has no version; reload the page and try again.".into()))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+    version: String,
+}
+
+/// `POST /incidents/{reference}/status`: draft -> in review -> published.
+#[tracing::instrument(skip_all)]
+pub async fn update_status(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    session: Session,
+    Path(reference): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response> {
+    let incident = find_by_reference(&state, &reference).await?;
+    let version = parse_version(Some(&form.version))?;
+    let edit = [(Field::Status, form.status)];
+    let flash = match super::edit_incident(&state.pool, incident.id, version, &edit, &user.0).await {
+        Ok(saved) => Flash::success(format!("{} is now {}.", saved.reference, saved.status.label())),
+        Err(EditError::Stale(_)) => Flash::error(
+            "Someone changed this postmortem a moment ago, so it was not moved. Check it and try again.",
+        ),
+        Err(EditError::Invalid(errors)) => {
+            Flash::error(errors.get("status").unwrap_or("That status is not allowed.").to_owned())
+        }
+        Err(EditError::Failed(err)) => return Err(err),
+    };
+    session::push_flash(&session, flash).await?;
+    Ok(Redirect::to(&format!("/incidents/{}", incident.reference)).into_response())
 }

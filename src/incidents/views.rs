@@ -5,9 +5,9 @@ use time::OffsetDateTime;
 
 use super::{
     db::Incident,
-    domain::{NewIncidentInput, Severity},
+    domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
-use crate::web::{FormErrors, PageCtx};
+use crate::web::{FormErrors, PageCtx, markdown};
 
 #[derive(Template)]
 #[template(path = "incidents/list.html")]
@@ -28,11 +28,101 @@ pub struct NewIncidentPage {
     pub severities: [Severity; 4],
 }
 
+impl NewIncidentPage {
+    pub fn selected(&self, severity: &Severity) -> bool {
+        Severity::parse(&self.form.severity).ok() == Some(*severity)
+    }
+}
+
+/// The postmortem as one document.
 #[derive(Template)]
 #[template(path = "incidents/show.html")]
 pub struct IncidentPage {
     pub ctx: PageCtx,
     pub incident: Incident,
+    /// The Markdown sections, rendered and sanitised, in reading order.
+    pub sections: Vec<RenderedSection>,
+    pub lessons: Vec<RenderedSection>,
+    pub durations: Vec<(&'static str, String)>,
+    /// The moves the workflow allows from here: (status, button label).
+    pub moves: Vec<(Status, &'static str)>,
+}
+
+pub struct RenderedSection {
+    pub section: &'static str,
+    pub field: Field,
+    pub html: String,
+}
+
+impl IncidentPage {
+    pub fn new(ctx: PageCtx, incident: Incident) -> IncidentPage {
+        let rendered = |section: Section, field: Field| RenderedSection {
+            section: section.name(),
+            field,
+            html: markdown::render(&incident.text_of(field)),
+        };
+        let sections =
+            [Section::Summary, Section::Impact, Section::Trigger, Section::Detection, Section::Resolution]
+                .into_iter()
+                .map(|section| rendered(section, section.fields()[0]))
+                .collect();
+        let lessons =
+            Section::Lessons.fields().iter().map(|field| rendered(Section::Lessons, *field)).collect();
+        let durations = [
+            ("Time to detect", &incident.detected_at),
+            ("Time to mitigate", &incident.mitigated_at),
+            ("Time to resolve", &incident.resolved_at),
+        ]
+        .into_iter()
+        .map(|(label, at)| (label, span(&incident.started_at, at)))
+        .filter(|(_, span)| !span.is_empty())
+        .collect();
+        let moves = match incident.status {
+            Status::Draft => vec![(Status::InReview, "Send for review")],
+            Status::InReview => vec![(Status::Published, "Publish"), (Status::Draft, "Back to draft")],
+            Status::Published => vec![(Status::InReview, "Reopen for review")],
+        };
+        IncidentPage { ctx, incident, sections, lessons, durations, moves }
+    }
+}
+
+/// One field of a section's edit form.
+#[derive(Debug, Clone)]
+pub struct FieldInput {
+    pub field: Field,
+    pub value: String,
+    pub error: Option<String>,
+    /// On a conflict: the newer saved value, when it differs from the user's.
+    pub theirs: Option<String>,
+}
+
+impl FieldInput {
+    pub fn of(incident: &Incident, field: Field) -> FieldInput {
+        FieldInput { field, value: incident.input_of(field), error: None, theirs: None }
+    }
+}
+
+/// Someone saved while the user was editing.
+pub struct Conflict {
+    pub by: String,
+    pub version: i32,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/edit_section.html")]
+pub struct EditSectionPage {
+    pub ctx: PageCtx,
+    pub incident: Incident,
+    pub section: Section,
+    pub fields: Vec<FieldInput>,
+    pub version: i32,
+    pub conflict: Option<Conflict>,
+}
+
+impl EditSectionPage {
+    pub fn severities(&self) -> [Severity; 4] {
+        Severity::ALL
+    }
 }
 
 /// `2026-11-22 14:02 UTC`
@@ -49,12 +139,23 @@ pub fn span(from: &OffsetDateTime, to: &Option<OffsetDateTime>) -> String {
     }
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m} min"),
-        (h, m) => format!("{h} h {m:02} min"),
+        (h, m) if h < 48 => format!("{h} h {m:02} min"),
+        (h, _) => format!("{} d {} h", h / 24, h % 24),
     }
 }
 
-impl NewIncidentPage {
-    pub fn selected(&self, severity: &Severity) -> bool {
-        Severity::parse(&self.form.severity).ok() == Some(*severity)
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::span;
+
+    #[test]
+    fn durations_read_naturally() {
+        let start = datetime!(2026-11-20 14:00 UTC);
+        assert_eq!(span(&start, &Some(datetime!(2026-11-20 14:07 UTC))), "7 min");
+        assert_eq!(span(&start, &Some(datetime!(2026-11-20 15:05 UTC))), "1 h 05 min");
+        assert_eq!(span(&start, &Some(datetime!(2026-11-23 16:00 UTC))), "3 d 2 h");
+        assert_eq!(span(&start, &None), "");
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cli;
 mod csrf;
+mod editing;
 mod incidents;
 mod pages;
 mod resilience;

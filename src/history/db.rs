@@ -1,0 +1,66 @@
+//! SQL for revisions.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{domain::Change, snapshot};
+use crate::error::Result;
+
+/// A revision as the history page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Revision {
+    pub id: i64,
+    pub author_name: Option<String>,
+    pub summary: String,
+    pub changes: sqlx::types::Json<Vec<Change>>,
+    pub after_publication: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// Records a saved change with the postmortem as it now stands. Call it in
+/// the transaction that made the change.
+#[tracing::instrument(skip_all)]
+pub async fn record(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    author_id: Uuid,
+    summary: &str,
+    changes: &[Change],
+    after_publication: bool,
+) -> Result<()> {
+    let snapshot = snapshot::render(&mut *tx, incident_id).await?;
+    sqlx::query(
+        "insert into incident_revision (incident_id, author_id, summary, changes, after_publication, snapshot) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(incident_id)
+    .bind(author_id)
+    .bind(summary)
+    .bind(sqlx::types::Json(changes))
+    .bind(after_publication)
+    .bind(snapshot)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Every revision of the incident, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<Revision>> {
+    let sql = "select r.id, u.name as author_name, r.summary, r.changes, r.after_publication, r.created_at \
+               from incident_revision r left join app_user u on u.id = r.author_id \
+               where r.incident_id = $1 order by r.id desc";
+    Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
+}
+
+/// The postmortem as it stood after a revision.
+#[tracing::instrument(skip_all)]
+pub async fn snapshot_of(
+    db: impl PgExecutor<'_>,
+    incident_id: Uuid,
+    revision_id: i64,
+) -> Result<Option<String>> {
+    let sql = "select snapshot from incident_revision where incident_id = $1 and id = $2";
+    Ok(sqlx::query_scalar(sql).bind(incident_id).bind(revision_id).fetch_optional(db).await?)
+}

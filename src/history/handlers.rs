@@ -1,0 +1,52 @@
+//! The history page.
+
+use axum::{
+    extract::{Path, Query, State},
+    response::Html,
+};
+use serde::Deserialize;
+
+use super::{db, domain::diff_lines, views::HistoryPage};
+use crate::{
+    error::{AppError, Result, render},
+    incidents::handlers::find_by_reference,
+    state::AppState,
+    web::PageCtx,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CompareQuery {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// `GET /incidents/{reference}/history[?from=A&to=B]`: the revisions, and
+/// the diff between two of them (by default the last change).
+#[tracing::instrument(skip_all)]
+pub async fn show_history(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(reference): Path<String>,
+    Query(query): Query<CompareQuery>,
+) -> Result<Html<String>> {
+    let incident = find_by_reference(&state, &reference).await?;
+    let revisions = db::list(&state.pool, incident.id).await?;
+    let default = match revisions.as_slice() {
+        [latest, previous, ..] => Some((previous.id, latest.id)),
+        _ => None,
+    };
+    let compared = match (query.from, query.to) {
+        (Some(from), Some(to)) => Some((from.min(to), from.max(to))),
+        _ => default,
+    };
+    let diff = match compared {
+        Some((from, to)) => {
+            let old = db::snapshot_of(&state.pool, incident.id, from).await?.ok_or(AppError::NotFound)?;
+            let new = db::snapshot_of(&state.pool, incident.id, to).await?.ok_or(AppError::NotFound)?;
+            diff_lines(&old, &new, 3)
+        }
+        None => Vec::new(),
+    };
+    render(&HistoryPage { ctx, incident, revisions, compared, diff })
+}

@@ -1,0 +1,40 @@
+//! The whole postmortem as one Markdown text: what each revision keeps, so
+//! that any two can be compared line by line.
+
+use std::fmt::Write;
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, Result},
+    incidents::{
+        db::{self, Incident},
+        domain::Field,
+    },
+};
+
+/// Loads the postmortem and renders it.
+pub async fn render(db: &mut PgConnection, incident_id: Uuid) -> Result<String> {
+    let incident = db::find_incident(&mut *db, incident_id).await?.ok_or(AppError::NotFound)?;
+    Ok(render_incident(&incident))
+}
+
+/// The incident's fields, one per paragraph, in reading order.
+pub fn render_incident(incident: &Incident) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}: {}\n", incident.reference, incident.title);
+    for field in [Field::Severity, Field::Status, Field::Services, Field::Tags] {
+        let _ = writeln!(out, "- {}: {}", field.label(), incident.text_of(field));
+    }
+    for field in [Field::StartedAt, Field::DetectedAt, Field::MitigatedAt, Field::ResolvedAt] {
+        let value = incident.text_of(field);
+        let _ = writeln!(out, "- {}: {}", field.label(), if value.is_empty() { "—" } else { &value });
+    }
+    for field in Field::ALL.into_iter().filter(|field| field.is_markdown()) {
+        let _ = writeln!(out, "\n## {}\n", field.label());
+        let text = incident.text_of(field);
+        let _ = writeln!(out, "{}", text.trim_end());
+    }
+    out
+}

@@ -1,0 +1,263 @@
+//! Editing a postmortem without losing anyone's edit, its workflow, and
+//! its history.
+
+use debrief::auth::domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Client, TestApp, TestUser, api_error};
+
+/// Opens INC-1 through the API and returns its id.
+async fn open_incident(app: &TestApp, editor: &TestUser) -> String {
+    let token = app.api_token(editor).await;
+    let created: Value = app
+        .api(reqwest::Method::POST, "/api/v1/incidents", &token)
+        .json(&json!({"title": "Checkout 5xx", "severity": "SEV2", "started_at": "2026-11-20T14:00:00Z"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+async fn save_section(
+    client: &Client,
+    section: &str,
+    version: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("version", version)];
+    form.extend_from_slice(fields);
+    client.submit("/incidents/INC-1", &format!("/incidents/INC-1/edit/{section}"), &form).await
+}
+
+async fn summary_in_db(app: &TestApp) -> (String, i32) {
+    sqlx::query_as("select summary, version from incident where number = 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_editor_edits_a_section_and_the_page_renders_its_markdown() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    open_incident(&app, &editor).await;
+    let form = client.get_text("/incidents/INC-1/edit/summary").await;
+    assert!(form.contains("name=\"version\" value=\"1\""), "{form}");
+
+    let response =
+        save_section(&client, "summary", "1", &[("summary", "Checkout **failed** for `47 min`.")]).await;
+
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/incidents/INC-1#summary");
+    let page = client.get_text("/incidents/INC-1").await;
+    assert!(page.contains("Checkout <strong>failed</strong> for <code>47 min</code>."), "{page}");
+    assert!(page.contains("version 2"));
+    assert_eq!(summary_in_db(&app).await, ("Checkout **failed** for `47 min`.".into(), 2));
+}
+
+#[tokio::test]
+async fn two_editors_save_from_the_same_version_and_nothing_of_the_first_is_lost() {
+    let app = TestApp::spawn().await;
+    let (editor, first) = app.signed_in(Role::Editor).await;
+    let (_, second) = app.signed_in(Role::Editor).await;
+    open_incident(&app, &editor).await;
+
+    let won = save_section(&first, "summary", "1", &[("summary", "The first editor's summary.")]).await;
+    let lost = save_section(&second, "summary", "1", &[("summary", "The second editor's summary.")]).await;
+
+    assert_eq!(won.status(), 303);
+    assert_eq!(lost.status(), 409);
+    let page = lost.text().await.unwrap();
+    assert!(page.contains("data-testid=\"conflict\""), "{page}");
+    assert!(
+        page.contains(">The second editor&#39;s summary.</textarea>")
+            || page.contains(">The second editor&#x27;s summary.</textarea>"),
+        "the loser's text is kept: {page}"
+    );
+    assert!(page.contains("The first editor"), "the newer text is shown beside it");
+    assert!(page.contains("name=\"version\" value=\"2\""), "merging saves on top of the newer version");
+    assert_eq!(summary_in_db(&app).await, ("The first editor's summary.".into(), 2));
+
+    let merged = save_section(&second, "summary", "2", &[("summary", "Both summaries, merged.")]).await;
+    assert_eq!(merged.status(), 303);
+    assert_eq!(summary_in_db(&app).await, ("Both summaries, merged.".into(), 3));
+}
+
+#[tokio::test]
+async fn a_stale_api_patch_gets_409_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let id = open_incident(&app, &editor).await;
+    let token = app.api_token(&editor).await;
+    let patch =
+        |body: Value| app.api(reqwest::Method::PATCH, &format!("/api/v1/incidents/{id}"), &token).json(&body);
+
+    let first =
+        patch(json!({"version": 1, "summary": "first", "tags": ["goroutine-leak"]})).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let saved: Value = first.json().await.unwrap();
+    assert_eq!((saved["version"].as_i64(), saved["tags"][0].as_str()), (Some(2), Some("goroutine-leak")));
+
+    let stale = patch(json!({"version": 1, "summary": "second"})).send().await.unwrap();
+    let (status, code, message) = api_error(stale).await;
+    assert_eq!((status, code.as_str()), (409, "conflict"));
+    assert!(message.contains("now at version 2"), "{message}");
+    assert_eq!(summary_in_db(&app).await, ("first".into(), 2));
+
+    for (body, expected) in [
+        (json!({"summary": "no version"}), "version"),
+        (json!({"version": 2, "owner": "x"}), "owner: not a field"),
+        (json!({"version": 2, "severity": "SEV9"}), "severity:"),
+        (json!({"version": 2, "summary": 42}), "summary: expected a string"),
+    ] {
+        let (status, _, message) = api_error(patch(body).send().await.unwrap()).await;
+        assert_eq!(status, 422);
+        assert!(message.contains(expected), "{message}");
+    }
+    assert_eq!(summary_in_db(&app).await, ("first".into(), 2));
+}
+
+#[tokio::test]
+async fn hostile_markdown_in_every_section_comes_out_inert() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    let id = open_incident(&app, &editor).await;
+    let token = app.api_token(&editor).await;
+    let hostile = "<script>alert('x')</script> <img src=x onerror=alert(1)> [run](javascript:alert(1)) \
+                   <iframe src=https://evil.example></iframe>";
+    let mut body = json!({"version": 1});
+    for field in
+        ["summary", "impact", "trigger", "detection", "resolution", "went_well", "went_badly", "got_lucky"]
+    {
+        body[field] = json!(format!("{field}: {hostile}"));
+    }
+    let response = app
+        .api(reqwest::Method::PATCH, &format!("/api/v1/incidents/{id}"), &token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let page = client.get_text("/incidents/INC-1").await.to_lowercase();
+
+    for field in ["summary", "impact", "went_badly", "got_lucky"] {
+        assert!(page.contains(&format!("{field}: ")), "{field} is shown");
+    }
+    for banned in ["<script>alert", "onerror", "javascript:", "<iframe"] {
+        assert!(!page.contains(banned), "{banned} reached the page");
+    }
+}
+
+#[tokio::test]
+async fn the_workflow_goes_draft_review_published_one_step_at_a_time() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    let id = open_incident(&app, &editor).await;
+    let token = app.api_token(&editor).await;
+
+    let skip = app
+        .api(reqwest::Method::PATCH, &format!("/api/v1/incidents/{id}"), &token)
+        .json(&json!({"version": 1, "status": "published"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, message) = api_error(skip).await;
+    assert_eq!(status, 422);
+    assert!(message.contains("cannot become published directly"), "{message}");
+
+    let review = client
+        .submit("/incidents/INC-1", "/incidents/INC-1/status", &[("version", "1"), ("status", "in_review")])
+        .await;
+    assert_eq!(review.status(), 303);
+    let publish = client
+        .submit("/incidents/INC-1", "/incidents/INC-1/status", &[("version", "2"), ("status", "published")])
+        .await;
+    assert_eq!(publish.status(), 303);
+    let page = client.get_text("/incidents/INC-1").await;
+    assert!(page.contains("INC-1 is now published."), "{page}");
+    assert!(page.contains("data-testid=\"status\">published<"), "{page}");
+
+    // Published postmortems stay editable, and the history shows what changed after publication.
+    assert_eq!(
+        save_section(&client, "impact", "3", &[("impact", "QPS 12,800 -> 3,000 for 47 min")]).await.status(),
+        303
+    );
+    let history = client.get_text("/incidents/INC-1/history").await;
+    assert!(history.contains("Edited impact <span class=\"badge\">after publication</span>"), "{history}");
+    assert!(history.contains("Moved to published") && history.contains("Moved to in review"), "{history}");
+}
+
+#[tokio::test]
+async fn milestones_must_be_in_order_and_give_the_durations() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    open_incident(&app, &editor).await;
+    let milestones = |detected: &'static str| {
+        vec![
+            ("started_at", "2026-11-20T14:00"),
+            ("detected_at", detected),
+            ("mitigated_at", "2026-11-20T14:47"),
+            ("resolved_at", "2026-11-20T16:05"),
+        ]
+    };
+
+    let wrong = save_section(&client, "milestones", "1", &milestones("2026-11-20T13:00")).await;
+    assert_eq!(wrong.status(), 422);
+    let page = wrong.text().await.unwrap();
+    assert!(page.contains("id=\"detected_at-error\">Detected cannot be before started."), "{page}");
+    assert!(page.contains("value=\"2026-11-20T13:00\""), "the input is kept");
+
+    let right = save_section(&client, "milestones", "1", &milestones("2026-11-20T14:07")).await;
+    assert_eq!(right.status(), 303);
+    let page = client.get_text("/incidents/INC-1").await;
+    for expected in [
+        "Time to detect</dt><dd>7 min",
+        "Time to mitigate</dt><dd>47 min",
+        "Time to resolve</dt><dd>2 h 05 min",
+    ] {
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn viewers_read_the_postmortem_but_cannot_edit_it() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    open_incident(&app, &editor).await;
+    let (_, viewer) = app.signed_in(Role::Viewer).await;
+
+    let page = viewer.get_text("/incidents/INC-1").await;
+    assert!(page.contains("Checkout 5xx") && !page.contains("/edit/"), "no edit links for viewers");
+    assert!(!page.contains("action=\"/incidents/INC-1/status\""));
+    assert_eq!(viewer.get("/incidents/INC-1/edit/summary").await.status(), 403);
+    let write = save_section(&viewer, "summary", "1", &[("summary", "viewer text")]).await;
+    assert_eq!(write.status(), 403);
+    assert_eq!(summary_in_db(&app).await, (String::new(), 1));
+}
+
+#[tokio::test]
+async fn the_history_shows_a_readable_diff_between_two_revisions() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    open_incident(&app, &editor).await;
+    save_section(&client, "summary", "1", &[("summary", "Line one.\nLine two.")]).await;
+    save_section(&client, "summary", "2", &[("summary", "Line one.\nLine 2, corrected.")]).await;
+
+    let history = client.get_text("/incidents/INC-1/history").await;
+
+    assert!(history.contains("Opened the postmortem"), "{history}");
+    assert!(history.contains("<span class=\"diff-removed\">- Line two.</span>"), "{history}");
+    assert!(history.contains("<span class=\"diff-added\">+ Line 2, corrected.</span>"), "{history}");
+    let ids: Vec<i64> = sqlx::query_scalar("select id from incident_revision order by id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    let whole = client.get_text(&format!("/incidents/INC-1/history?from={}&to={}", ids[0], ids[2])).await;
+    assert!(whole.contains("<span class=\"diff-added\">+ Line 2, corrected.</span>"), "{whole}");
+    assert!(!whole.contains("- Line two."), "the first revision had no summary yet");
+}
