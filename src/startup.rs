@@ -40,6 +40,7 @@ use crate::{
     error::{AppError, render_errors},
     health, history, incidents,
     state::AppState,
+    timeline,
     web::{self, assets, csrf, current_user, panic::catch_panic, require_role},
 };
 
@@ -145,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signed_in)
         .merge(incidents::router())
         .merge(history::router())
+        .merge(timeline::router())
         .merge(admin)
         // Outermost first: the session, then who is signed in, then CSRF.
         .layer(

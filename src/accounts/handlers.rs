@@ -18,7 +18,11 @@ use crate::{
     },
     error::{AppError, Result, render},
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx,
+        clock::{Zone, zone_names},
+        session,
+    },
 };
 
 async fn account_page(
@@ -28,7 +32,7 @@ async fn account_page(
     errors: FormErrors,
 ) -> Result<AccountPage> {
     let tokens = db::list_api_tokens(&state.pool, user.0.id).await?;
-    Ok(AccountPage { ctx, tokens, new_token: None, token_name: String::new(), errors })
+    Ok(AccountPage { ctx, tokens, new_token: None, token_name: String::new(), errors, zones: zone_names() })
 }
 
 /// `GET /account`
@@ -124,5 +128,34 @@ pub async fn revoke_token(
         return Err(AppError::NotFound);
     }
     session::push_flash(&session, Flash::success("The token has been revoked; it no longer works.")).await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct TimeZoneForm {
+    time_zone: String,
+}
+
+/// `POST /account/time_zone`: the zone every time is shown and read in.
+#[tracing::instrument(skip_all)]
+pub async fn update_time_zone(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    session: Session,
+    ctx: PageCtx,
+    Form(form): Form<TimeZoneForm>,
+) -> Result<Response> {
+    let zone = match Zone::parse(&form.time_zone) {
+        Ok(zone) => zone,
+        Err(message) => {
+            let mut errors = FormErrors::default();
+            errors.add("time_zone", message);
+            let page = account_page(&state, ctx, &user, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    db::set_time_zone(&state.pool, user.0.id, zone.name()).await?;
+    session::push_flash(&session, Flash::success(format!("Times are now shown in {}.", zone.name()))).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -16,6 +16,7 @@ pub struct AccountPage {
     pub new_token: Option<String>,
     pub token_name: String,
     pub errors: FormErrors,
+    pub zones: Vec<String>,
 }
 
 /// `2026-11-22 14:02 UTC`

@@ -15,6 +15,8 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub disabled: bool,
+    /// IANA name of the zone times are shown in.
+    pub time_zone: String,
     #[serde(skip)]
     pub auth_version: i32,
     #[serde(with = "time::serde::rfc3339")]
@@ -28,6 +30,7 @@ struct UserRow {
     name: String,
     role: String,
     disabled: bool,
+    time_zone: String,
     auth_version: i32,
     created_at: OffsetDateTime,
 }
@@ -44,13 +47,14 @@ impl TryFrom<UserRow> for User {
             name: row.name,
             role,
             disabled: row.disabled,
+            time_zone: row.time_zone,
             auth_version: row.auth_version,
             created_at: row.created_at,
         })
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, disabled, auth_version, created_at";
+const USER_COLUMNS: &str = "id, email, name, role, disabled, time_zone, auth_version, created_at";
 
 /// The fields of a user to be created.
 pub struct NewUser<'a> {
@@ -164,6 +168,16 @@ pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) ->
     let sql = "update app_user set password_hash = $2, auth_version = auth_version + 1, updated_at = now() \
                where id = $1 returning auth_version";
     Ok(sqlx::query_scalar(sql).bind(id).bind(hash).fetch_one(db).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_time_zone(db: impl PgExecutor<'_>, id: Uuid, zone: &str) -> Result<()> {
+    sqlx::query("update app_user set time_zone = $2, updated_at = now() where id = $1")
+        .bind(id)
+        .bind(zone)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// An API token as listed on the account page.

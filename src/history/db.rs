@@ -64,3 +64,20 @@ pub async fn snapshot_of(
     let sql = "select snapshot from incident_revision where incident_id = $1 and id = $2";
     Ok(sqlx::query_scalar(sql).bind(incident_id).bind(revision_id).fetch_optional(db).await?)
 }
+
+/// Records a change to a part of the postmortem (timeline, causes, action
+/// items), marked as after publication when the incident is published.
+#[tracing::instrument(skip_all)]
+pub async fn record_part(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    author_id: Uuid,
+    summary: &str,
+    changes: &[Change],
+) -> Result<()> {
+    let status: String = sqlx::query_scalar("select status from incident where id = $1")
+        .bind(incident_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    record(tx, incident_id, author_id, summary, changes, status == "published").await
+}

@@ -12,12 +12,19 @@ use crate::{
         db::{self, Incident},
         domain::Field,
     },
+    timeline,
 };
 
 /// Loads the postmortem and renders it.
 pub async fn render(db: &mut PgConnection, incident_id: Uuid) -> Result<String> {
     let incident = db::find_incident(&mut *db, incident_id).await?.ok_or(AppError::NotFound)?;
-    Ok(render_incident(&incident))
+    let timeline = timeline::db::list_events(&mut *db, incident_id).await?;
+    let mut out = render_incident(&incident);
+    out.push_str("\n## Timeline\n\n");
+    for event in &timeline {
+        let _ = writeln!(out, "- {}", event.history_text().replace('\n', "\n  "));
+    }
+    Ok(out)
 }
 
 /// The incident's fields, one per paragraph, in reading order.

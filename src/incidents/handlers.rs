@@ -20,6 +20,7 @@ use crate::{
     error::{AppError, Result, render},
     history,
     state::AppState,
+    timeline,
     web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
 };
 
@@ -95,7 +96,13 @@ pub async fn show_incident(
     Path(reference): Path<String>,
 ) -> Result<Html<String>> {
     let incident = find_by_reference(&state, &reference).await?;
-    render(&IncidentPage::new(ctx, incident))
+    render(&incident_page(&state, ctx, incident).await?)
+}
+
+/// The incident page with its timeline, ready to render or to fill in.
+pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -> Result<IncidentPage> {
+    let events = timeline::db::list_events(&state.pool, incident.id).await?;
+    Ok(IncidentPage::new(ctx, incident, events))
 }
 
 /// `GET /incidents/{reference}/edit/{section}`

@@ -7,7 +7,14 @@ use super::{
     db::Incident,
     domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
-use crate::web::{FormErrors, PageCtx, markdown};
+use crate::{
+    timeline::{
+        db::TimelineEvent,
+        domain::{EventInput, EventKind, HypothesisStatus},
+        paste::RejectedLine,
+    },
+    web::{FormErrors, PageCtx, markdown},
+};
 
 #[derive(Template)]
 #[template(path = "incidents/list.html")]
@@ -46,6 +53,25 @@ pub struct IncidentPage {
     pub durations: Vec<(&'static str, String)>,
     /// The moves the workflow allows from here: (status, button label).
     pub moves: Vec<(Status, &'static str)>,
+    pub events: Vec<EventView>,
+    /// The add-an-event form, with what was typed and its errors.
+    pub event_form: EventInput,
+    pub event_errors: FormErrors,
+    /// The quick-entry box: lines given back because they could not be read.
+    pub paste: String,
+    pub rejected: Vec<RejectedLine>,
+    pub kinds: [EventKind; 8],
+}
+
+/// A timeline event as the page shows it, in the reader's zone.
+pub struct EventView {
+    pub event: TimelineEvent,
+    pub when: String,
+    pub day: String,
+    /// Set on the first event of each day.
+    pub new_day: bool,
+    pub body_html: String,
+    pub evidence_html: String,
 }
 
 pub struct RenderedSection {
@@ -55,7 +81,24 @@ pub struct RenderedSection {
 }
 
 impl IncidentPage {
-    pub fn new(ctx: PageCtx, incident: Incident) -> IncidentPage {
+    pub fn new(ctx: PageCtx, incident: Incident, events: Vec<TimelineEvent>) -> IncidentPage {
+        let mut previous_day = String::new();
+        let events = events
+            .into_iter()
+            .map(|event| {
+                let day = ctx.zone.date_of(&event.occurred_at).to_string();
+                let new_day = day != previous_day;
+                previous_day.clone_from(&day);
+                EventView {
+                    when: ctx.zone.time_of_day(&event.occurred_at),
+                    day,
+                    new_day,
+                    body_html: markdown::render(&event.body),
+                    evidence_html: markdown::render(&event.evidence),
+                    event,
+                }
+            })
+            .collect();
         let rendered = |section: Section, field: Field| RenderedSection {
             section: section.name(),
             field,
@@ -82,7 +125,33 @@ impl IncidentPage {
             Status::InReview => vec![(Status::Published, "Publish"), (Status::Draft, "Back to draft")],
             Status::Published => vec![(Status::InReview, "Reopen for review")],
         };
-        IncidentPage { ctx, incident, sections, lessons, durations, moves }
+        IncidentPage {
+            ctx,
+            incident,
+            sections,
+            lessons,
+            durations,
+            moves,
+            events,
+            event_form: EventInput { kind: "observation".into(), ..Default::default() },
+            event_errors: FormErrors::default(),
+            paste: String::new(),
+            rejected: Vec::new(),
+            kinds: EventKind::ALL,
+        }
+    }
+}
+
+impl EventView {
+    /// The moment, machine-readable, for `<time datetime>`.
+    pub fn iso(&self) -> String {
+        super::domain::moment_text(&Some(self.event.occurred_at))
+    }
+}
+
+impl IncidentPage {
+    pub fn statuses(&self) -> [HypothesisStatus; 3] {
+        HypothesisStatus::ALL
     }
 }
 

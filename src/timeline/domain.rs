@@ -94,3 +94,119 @@ impl fmt::Display for HypothesisStatus {
         f.write_str(self.as_str())
     }
 }
+
+/// An event as typed in a form or sent to the API.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct EventInput {
+    pub occurred_at: String,
+    pub kind: String,
+    pub body: String,
+    pub hypothesis_status: String,
+    pub evidence: String,
+}
+
+/// An event that parsed.
+#[derive(Debug, Clone)]
+pub struct EventFields {
+    pub occurred_at: time::OffsetDateTime,
+    pub kind: EventKind,
+    pub body: String,
+    /// Set exactly when the kind is a hypothesis.
+    pub hypothesis_status: Option<HypothesisStatus>,
+    pub evidence: String,
+}
+
+impl EventInput {
+    /// Parses every field; `read_time` reads the moment (in the writer's
+    /// zone for forms, RFC 3339 for the API).
+    pub fn parse(
+        &self,
+        read_time: &dyn Fn(&str) -> Result<time::OffsetDateTime, String>,
+    ) -> Result<EventFields, crate::web::FormErrors> {
+        let mut errors = crate::web::FormErrors::default();
+        let occurred_at = errors.check("occurred_at", read_time(&self.occurred_at));
+        let kind = errors.check("kind", EventKind::parse(&self.kind));
+        let body = errors.check("body", parse_body(&self.body));
+        let status = match kind {
+            Some(EventKind::Hypothesis) if self.hypothesis_status.trim().is_empty() => {
+                Some(Some(HypothesisStatus::Open))
+            }
+            Some(EventKind::Hypothesis) => {
+                errors.check("hypothesis_status", HypothesisStatus::parse(&self.hypothesis_status)).map(Some)
+            }
+            _ => Some(None),
+        };
+        let evidence =
+            errors.check("evidence", crate::incidents::domain::bounded_text(&self.evidence, "evidence"));
+        match (occurred_at, kind, body, status, evidence) {
+            (Some(occurred_at), Some(kind), Some(body), Some(hypothesis_status), Some(evidence)) => {
+                Ok(EventFields {
+                    occurred_at,
+                    kind,
+                    body,
+                    evidence: if hypothesis_status.is_some() { evidence } else { String::new() },
+                    hypothesis_status,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn parse_body(raw: &str) -> Result<String, String> {
+    let body = raw.trim();
+    if body.is_empty() {
+        return Err("Say what happened.".into());
+    }
+    crate::incidents::domain::bounded_text(body, "text")
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn read(raw: &str) -> Result<time::OffsetDateTime, String> {
+        crate::incidents::domain::parse_moment(raw)
+    }
+
+    #[test]
+    fn a_hypothesis_starts_open_and_keeps_its_evidence() {
+        let input = EventInput {
+            occurred_at: "2026-11-20T14:11".into(),
+            kind: "hypothesis".into(),
+            body: " connection pool exhausted ".into(),
+            evidence: "pool wait time 2 s in the dashboard".into(),
+            ..Default::default()
+        };
+        let fields = input.parse(&read).unwrap();
+        assert_eq!(fields.occurred_at, datetime!(2026-11-20 14:11 UTC));
+        assert_eq!(fields.hypothesis_status, Some(HypothesisStatus::Open));
+        assert_eq!(fields.body, "connection pool exhausted");
+        assert_eq!(fields.evidence, "pool wait time 2 s in the dashboard");
+    }
+
+    #[test]
+    fn other_kinds_carry_no_hypothesis_state() {
+        let input = EventInput {
+            occurred_at: "2026-11-20T14:02".into(),
+            kind: "alert".into(),
+            body: "5xx > 5%".into(),
+            hypothesis_status: "confirmed".into(),
+            evidence: "ignored".into(),
+        };
+        let fields = input.parse(&read).unwrap();
+        assert_eq!((fields.hypothesis_status, fields.evidence.as_str()), (None, ""));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let input = EventInput { kind: "rumour".into(), ..Default::default() };
+        let errors = input.parse(&read).unwrap_err();
+        for field in ["occurred_at", "kind", "body"] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+    }
+}

@@ -4,6 +4,7 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use tower_sessions::Session;
 
 use super::{
+    clock::Zone,
     current_user::CurrentUser,
     session::{self, Flash},
 };
@@ -20,6 +21,8 @@ pub struct PageCtx {
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub path: String,
+    /// The reader's zone: every time on the page is shown in it.
+    pub zone: Zone,
 }
 
 impl PageCtx {
@@ -33,6 +36,11 @@ impl PageCtx {
 
     pub fn is_admin(&self) -> bool {
         self.can(Role::Admin)
+    }
+
+    /// `2026-11-20 15:02 CET`, in the reader's zone.
+    pub fn time(&self, at: &time::OffsetDateTime) -> String {
+        self.zone.format(at)
     }
 
     /// `aria-current` for the navigation link to `prefix`.
@@ -52,7 +60,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("PageCtx used on a route without the session layer"))?;
         let user = parts.extensions.get::<CurrentUser>().map(|current| current.0.clone());
+        let zone = user.as_ref().map(|user| Zone::or_utc(&user.time_zone)).unwrap_or_else(Zone::utc);
         Ok(PageCtx {
+            zone,
             user,
             csrf: session::csrf_token(&session).await?,
             flashes: session::take_flashes(&session).await?,

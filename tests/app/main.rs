@@ -13,3 +13,4 @@ mod editing;
 mod incidents;
 mod pages;
 mod resilience;
+mod timeline;
