@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod causes;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

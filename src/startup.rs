@@ -35,6 +35,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::{
     accounts, admin, api,
     auth::{self, credentials, domain::Role},
+    causes,
     config::Config,
     dashboard,
     error::{AppError, render_errors},
@@ -147,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .merge(incidents::router())
         .merge(history::router())
         .merge(timeline::router())
+        .merge(causes::router())
         .merge(admin)
         // Outermost first: the session, then who is signed in, then CSRF.
         .layer(

@@ -6,7 +6,7 @@ pub mod handlers;
 
 use axum::{Router, middleware, routing::get};
 
-use crate::{auth::domain::Role, incidents, state::AppState, timeline, web::require_role};
+use crate::{auth::domain::Role, causes, incidents, state::AppState, timeline, web::require_role};
 
 pub fn router(state: AppState) -> Router<AppState> {
     let me = Router::new()
@@ -16,5 +16,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(me)
         .merge(incidents::api_router())
         .merge(timeline::api_router())
+        .merge(causes::api_router())
         .route_layer(middleware::from_fn_with_state(state, auth::require_token))
 }

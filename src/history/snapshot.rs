@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
+    causes,
     error::{AppError, Result},
     incidents::{
         db::{self, Incident},
@@ -23,6 +24,10 @@ pub async fn render(db: &mut PgConnection, incident_id: Uuid) -> Result<String> 
     out.push_str("\n## Timeline\n\n");
     for event in &timeline {
         let _ = writeln!(out, "- {}", event.history_text().replace('\n', "\n  "));
+    }
+    out.push_str("\n## Causes\n\n");
+    for cause in causes::db::list_causes(&mut *db, incident_id).await? {
+        let _ = writeln!(out, "- {}", cause.history_text().replace('\n', "\n  "));
     }
     Ok(out)
 }

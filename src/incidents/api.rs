@@ -45,7 +45,8 @@ pub async fn show_incident(State(state): State<AppState>, Path(id): Path<Uuid>) 
     let timeline = crate::timeline::db::list_events(&state.pool, id).await?;
     let mut body = serde_json::to_value(&incident).map_err(anyhow::Error::from)?;
     body["timeline"] = serde_json::to_value(timeline).map_err(anyhow::Error::from)?;
-    body["causes"] = json!([]);
+    body["causes"] = serde_json::to_value(crate::causes::db::list_causes(&state.pool, id).await?)
+        .map_err(anyhow::Error::from)?;
     body["action_items"] = json!([]);
     body["artifacts"] = json!([]);
     body["checklists"] = json!([]);

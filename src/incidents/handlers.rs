@@ -17,6 +17,7 @@ use super::{
     views::{Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage},
 };
 use crate::{
+    causes,
     error::{AppError, Result, render},
     history,
     state::AppState,
@@ -102,7 +103,9 @@ pub async fn show_incident(
 /// The incident page with its timeline, ready to render or to fill in.
 pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -> Result<IncidentPage> {
     let events = timeline::db::list_events(&state.pool, incident.id).await?;
-    Ok(IncidentPage::new(ctx, incident, events))
+    let causes = causes::db::list_causes(&state.pool, incident.id).await?;
+    let categories = causes::db::list_categories(&state.pool).await?;
+    Ok(IncidentPage::new(ctx, incident, events, causes, categories))
 }
 
 /// `GET /incidents/{reference}/edit/{section}`

@@ -8,6 +8,10 @@ use super::{
     domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
 use crate::{
+    causes::{
+        db::Cause,
+        domain::{CauseInput, CauseKind},
+    },
     timeline::{
         db::TimelineEvent,
         domain::{EventInput, EventKind, HypothesisStatus},
@@ -61,6 +65,20 @@ pub struct IncidentPage {
     pub paste: String,
     pub rejected: Vec<RejectedLine>,
     pub kinds: [EventKind; 8],
+    pub causes: Vec<CauseView>,
+    pub cause_form: CauseInput,
+    pub cause_errors: FormErrors,
+    pub cause_kinds: [CauseKind; 3],
+    pub categories: Vec<String>,
+    /// Where the add-a-cause form posts, and (when editing) its version.
+    pub cause_action: String,
+    pub cause_version: Option<i32>,
+}
+
+/// A cause with its description rendered.
+pub struct CauseView {
+    pub cause: Cause,
+    pub description_html: String,
 }
 
 /// A timeline event as the page shows it, in the reader's zone.
@@ -81,7 +99,18 @@ pub struct RenderedSection {
 }
 
 impl IncidentPage {
-    pub fn new(ctx: PageCtx, incident: Incident, events: Vec<TimelineEvent>) -> IncidentPage {
+    pub fn new(
+        ctx: PageCtx,
+        incident: Incident,
+        events: Vec<TimelineEvent>,
+        causes: Vec<Cause>,
+        categories: Vec<String>,
+    ) -> IncidentPage {
+        let causes = causes
+            .into_iter()
+            .map(|cause| CauseView { description_html: markdown::render(&cause.description), cause })
+            .collect();
+        let cause_action = format!("/incidents/{}/causes", incident.reference);
         let mut previous_day = String::new();
         let events = events
             .into_iter()
@@ -138,6 +167,13 @@ impl IncidentPage {
             paste: String::new(),
             rejected: Vec::new(),
             kinds: EventKind::ALL,
+            causes,
+            cause_form: CauseInput { kind: "root".into(), ..Default::default() },
+            cause_errors: FormErrors::default(),
+            cause_kinds: CauseKind::ALL,
+            categories,
+            cause_action,
+            cause_version: None,
         }
     }
 }

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod auth;
 mod browser;
+mod causes;
 mod cli;
 mod csrf;
 mod editing;

@@ -1,0 +1,115 @@
+//! Cause calls of the JSON API.
+
+use axum::{
+    Json,
+    extract::{Extension, Path, State, rejection::JsonRejection},
+    http::StatusCode,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    CauseEditError,
+    db::{self, Cause},
+    domain::CauseInput,
+};
+use crate::{
+    error::{AppError, Result},
+    incidents::{api::json_rejection, db as incidents_db},
+    state::AppState,
+    web::CurrentUser,
+};
+
+/// The API sends whys as a list; the form as lines.
+fn input_from(body: &serde_json::Map<String, Value>, base: CauseInput) -> Result<CauseInput> {
+    let text = |name: &str, fallback: String| -> Result<String> {
+        match body.get(name) {
+            None => Ok(fallback),
+            Some(Value::String(text)) => Ok(text.clone()),
+            Some(_) => Err(AppError::Unprocessable(format!("{name}: expected a string."))),
+        }
+    };
+    let whys = match body.get("whys") {
+        None => base.whys.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(|s| s.replace('\n', " ")))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| AppError::Unprocessable("whys: a list of strings.".into()))?
+            .join("\n"),
+        Some(_) => return Err(AppError::Unprocessable("whys: a list of strings.".into())),
+    };
+    if let Some(name) =
+        body.keys().find(|k| !matches!(k.as_str(), "version" | "kind" | "category" | "description" | "whys"))
+    {
+        return Err(AppError::Unprocessable(format!("{name}: not a field of a cause.")));
+    }
+    Ok(CauseInput {
+        kind: text("kind", base.kind)?,
+        category: text("category", base.category)?,
+        description: text("description", base.description)?,
+        whys,
+    })
+}
+
+/// `POST /api/v1/incidents/{id}/causes`: 201 with the cause.
+#[tracing::instrument(skip_all)]
+pub async fn create_cause(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(incident_id): Path<Uuid>,
+    body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+) -> Result<(StatusCode, Json<Cause>)> {
+    let Json(body) = body.map_err(json_rejection)?;
+    incidents_db::find_incident(&state.pool, incident_id).await?.ok_or(AppError::NotFound)?;
+    let input = input_from(&body, CauseInput::default())?;
+    let categories = db::list_categories(&state.pool).await?;
+    let fields = input.parse(&categories).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
+    let cause = super::add_cause(&state.pool, incident_id, &fields, &user.0).await?;
+    Ok((StatusCode::CREATED, Json(cause)))
+}
+
+/// `PATCH /api/v1/causes/{id}`: any fields, with the cause's `version`.
+#[tracing::instrument(skip_all)]
+pub async fn update_cause(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<Uuid>,
+    body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+) -> Result<Json<Cause>> {
+    let Json(body) = body.map_err(json_rejection)?;
+    let current = db::find_cause(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let version =
+        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
+            AppError::Unprocessable("version: send the version your change is based on.".into())
+        })?;
+    let base = CauseInput {
+        kind: current.kind.to_string(),
+        category: current.category.clone(),
+        description: current.description.clone(),
+        whys: current.whys.join("\n"),
+    };
+    let input = input_from(&body, base)?;
+    let categories = db::list_categories(&state.pool).await?;
+    let fields = input.parse(&categories).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
+    match super::edit_cause(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
+        Ok(cause) => Ok(Json(cause)),
+        Err(CauseEditError::Stale(now)) => Err(AppError::Conflict(format!(
+            "The cause changed since version {version} (it is now at version {}); nothing was saved.",
+            now.version
+        ))),
+        Err(CauseEditError::Failed(err)) => Err(err),
+    }
+}
+
+/// `DELETE /api/v1/causes/{id}`: 204.
+#[tracing::instrument(skip_all)]
+pub async fn delete_cause(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    let cause = db::find_cause(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    super::remove_cause(&state.pool, cause.incident_id, id, &user.0).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,238 @@
+//! Cause changes from the incident page, and the taxonomy page.
+
+use axum::{
+    extract::{Extension, Path, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    CauseEditError,
+    db::{self, Cause},
+    domain::{CauseInput, CauseKind, parse_category_name},
+};
+use crate::{
+    error::{AppError, Result, render},
+    incidents::{
+        db::Incident,
+        handlers::{find_by_reference, incident_page},
+    },
+    state::AppState,
+    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
+};
+
+fn back_to_causes(incident: &Incident) -> Response {
+    Redirect::to(&format!("/incidents/{}#causes", incident.reference)).into_response()
+}
+
+/// `POST /incidents/{reference}/causes`
+#[tracing::instrument(skip_all)]
+pub async fn create_cause(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    session: Session,
+    ctx: PageCtx,
+    Path(reference): Path<String>,
+    Form(form): Form<CauseInput>,
+) -> Result<Response> {
+    let incident = find_by_reference(&state, &reference).await?;
+    let categories = db::list_categories(&state.pool).await?;
+    match form.parse(&categories) {
+        Ok(fields) => {
+            let cause = super::add_cause(&state.pool, incident.id, &fields, &user.0).await?;
+            session::push_flash(&session, Flash::success(format!("{} added.", cause.kind.label()))).await?;
+            Ok(back_to_causes(&incident))
+        }
+        Err(errors) => {
+            let mut page = incident_page(&state, ctx, incident).await?;
+            page.cause_form = form;
+            page.cause_errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+/// The edit page of one cause.
+#[derive(askama::Template)]
+#[template(path = "causes/edit.html")]
+pub struct EditCausePage {
+    pub ctx: PageCtx,
+    pub incident: Incident,
+    pub cause_id: Uuid,
+    pub version: i32,
+    pub form: CauseInput,
+    pub errors: FormErrors,
+    pub categories: Vec<String>,
+    /// On a conflict: the newer saved cause, to merge with.
+    pub theirs: Option<Cause>,
+}
+
+impl EditCausePage {
+    pub fn action(&self) -> String {
+        format!("/incidents/{}/causes/{}/edit", self.incident.reference, self.cause_id)
+    }
+
+    pub fn kinds(&self) -> [CauseKind; 3] {
+        CauseKind::ALL
+    }
+}
+
+fn input_of(cause: &Cause) -> CauseInput {
+    CauseInput {
+        kind: cause.kind.to_string(),
+        category: cause.category.clone(),
+        description: cause.description.clone(),
+        whys: cause.whys.join("\n"),
+    }
+}
+
+async fn cause_of(state: &AppState, incident: &Incident, id: Uuid) -> Result<Cause> {
+    db::find_cause(&state.pool, id)
+        .await?
+        .filter(|cause| cause.incident_id == incident.id)
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /incidents/{reference}/causes/{id}/edit`
+#[tracing::instrument(skip_all)]
+pub async fn edit_cause_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((reference, id)): Path<(String, Uuid)>,
+) -> Result<Html<String>> {
+    let incident = find_by_reference(&state, &reference).await?;
+    let cause = cause_of(&state, &incident, id).await?;
+    let categories = db::list_categories(&state.pool).await?;
+    let page = EditCausePage {
+        ctx,
+        incident,
+        cause_id: id,
+        version: cause.version,
+        form: input_of(&cause),
+        errors: FormErrors::default(),
+        categories,
+        theirs: None,
+    };
+    render(&page)
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct CauseEditForm {
+    version: String,
+    #[serde(flatten)]
+    cause: CauseInput,
+}
+
+/// `POST /incidents/{reference}/causes/{id}/edit`
+#[tracing::instrument(skip_all)]
+pub async fn update_cause(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    session: Session,
+    ctx: PageCtx,
+    Path((reference, id)): Path<(String, Uuid)>,
+    Form(form): Form<CauseEditForm>,
+) -> Result<Response> {
+    let incident = find_by_reference(&state, &reference).await?;
+    let version: i32 = form.version.trim().parse().map_err(|_| {
+        AppError::BadRequest("The form has no version; reload the page and try again.".into())
+    })?;
+    let categories = db::list_categories(&state.pool).await?;
+    let fields = match form.cause.parse(&categories) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            let page = EditCausePage {
+                ctx,
+                incident,
+                cause_id: id,
+                version,
+                form: form.cause,
+                errors,
+                categories,
+                theirs: None,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    match super::edit_cause(&state.pool, incident.id, id, version, &fields, &user.0).await {
+        Ok(_) => {
+            session::push_flash(&session, Flash::success("Cause saved.")).await?;
+            Ok(back_to_causes(&incident))
+        }
+        Err(CauseEditError::Stale(current)) => {
+            let page = EditCausePage {
+                ctx,
+                incident,
+                cause_id: id,
+                version: current.version,
+                form: form.cause,
+                errors: FormErrors::default(),
+                categories,
+                theirs: Some(*current),
+            };
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(CauseEditError::Failed(err)) => Err(err),
+    }
+}
+
+/// `POST /incidents/{reference}/causes/{id}/delete`
+#[tracing::instrument(skip_all)]
+pub async fn delete_cause(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    session: Session,
+    Path((reference, id)): Path<(String, Uuid)>,
+) -> Result<Response> {
+    let incident = find_by_reference(&state, &reference).await?;
+    super::remove_cause(&state.pool, incident.id, id, &user.0).await?;
+    session::push_flash(&session, Flash::success("Cause deleted.")).await?;
+    Ok(back_to_causes(&incident))
+}
+
+#[derive(askama::Template)]
+#[template(path = "causes/categories.html")]
+pub struct CategoriesPage {
+    pub ctx: PageCtx,
+    pub categories: Vec<String>,
+    pub name: String,
+    pub errors: FormErrors,
+}
+
+/// `GET /admin/categories`: the shared taxonomy of causes.
+#[tracing::instrument(skip_all)]
+pub async fn list_categories(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>> {
+    let categories = db::list_categories(&state.pool).await?;
+    render(&CategoriesPage { ctx, categories, name: String::new(), errors: FormErrors::default() })
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct CategoryForm {
+    name: String,
+}
+
+/// `POST /admin/categories`
+#[tracing::instrument(skip_all)]
+pub async fn create_category(
+    State(state): State<AppState>,
+    session: Session,
+    ctx: PageCtx,
+    Form(form): Form<CategoryForm>,
+) -> Result<Response> {
+    let mut errors = FormErrors::default();
+    if let Some(name) = errors.check("name", parse_category_name(&form.name)) {
+        if db::insert_category(&state.pool, &name).await? {
+            session::push_flash(&session, Flash::success(format!("Added the category “{name}”."))).await?;
+            return Ok(Redirect::to("/admin/categories").into_response());
+        }
+        errors.add("name", "That category already exists.");
+    }
+    let categories = db::list_categories(&state.pool).await?;
+    let page = CategoriesPage { ctx, categories, name: form.name, errors };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
