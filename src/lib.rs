@@ -4,6 +4,7 @@
 //! run exactly the app the binary runs.
 
 pub mod accounts;
+pub mod action_items;
 pub mod admin;
 pub mod api;
 pub mod auth;

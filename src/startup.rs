@@ -33,7 +33,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    accounts, admin, api,
+    accounts, action_items, admin, api,
     auth::{self, credentials, domain::Role},
     causes,
     config::Config,
@@ -149,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .merge(history::router())
         .merge(timeline::router())
         .merge(causes::router())
+        .merge(action_items::router())
         .merge(admin)
         // Outermost first: the session, then who is signed in, then CSRF.
         .layer(

@@ -6,7 +6,9 @@ pub mod handlers;
 
 use axum::{Router, middleware, routing::get};
 
-use crate::{auth::domain::Role, causes, incidents, state::AppState, timeline, web::require_role};
+use crate::{
+    action_items, auth::domain::Role, causes, incidents, state::AppState, timeline, web::require_role,
+};
 
 pub fn router(state: AppState) -> Router<AppState> {
     let me = Router::new()
@@ -17,5 +19,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(incidents::api_router())
         .merge(timeline::api_router())
         .merge(causes::api_router())
+        .merge(action_items::api_router())
         .route_layer(middleware::from_fn_with_state(state, auth::require_token))
 }

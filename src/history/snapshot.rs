@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    causes,
+    action_items, causes,
     error::{AppError, Result},
     incidents::{
         db::{self, Incident},
@@ -28,6 +28,10 @@ pub async fn render(db: &mut PgConnection, incident_id: Uuid) -> Result<String> 
     out.push_str("\n## Causes\n\n");
     for cause in causes::db::list_causes(&mut *db, incident_id).await? {
         let _ = writeln!(out, "- {}", cause.history_text().replace('\n', "\n  "));
+    }
+    out.push_str("\n## Action items\n\n");
+    for item in action_items::db::list_for_incident(&mut *db, incident_id).await? {
+        let _ = writeln!(out, "- {}", item.history_text());
     }
     Ok(out)
 }

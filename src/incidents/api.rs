@@ -47,7 +47,8 @@ pub async fn show_incident(State(state): State<AppState>, Path(id): Path<Uuid>) 
     body["timeline"] = serde_json::to_value(timeline).map_err(anyhow::Error::from)?;
     body["causes"] = serde_json::to_value(crate::causes::db::list_causes(&state.pool, id).await?)
         .map_err(anyhow::Error::from)?;
-    body["action_items"] = json!([]);
+    let items = crate::action_items::db::list_for_incident(&state.pool, id).await?;
+    body["action_items"] = serde_json::to_value(items).map_err(anyhow::Error::from)?;
     body["artifacts"] = json!([]);
     body["checklists"] = json!([]);
     Ok(Json(body))

@@ -17,7 +17,7 @@ use super::{
     views::{Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage},
 };
 use crate::{
-    causes,
+    action_items, auth, causes,
     error::{AppError, Result, render},
     history,
     state::AppState,
@@ -105,7 +105,9 @@ pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -
     let events = timeline::db::list_events(&state.pool, incident.id).await?;
     let causes = causes::db::list_causes(&state.pool, incident.id).await?;
     let categories = causes::db::list_categories(&state.pool).await?;
-    Ok(IncidentPage::new(ctx, incident, events, causes, categories))
+    let items = action_items::db::list_for_incident(&state.pool, incident.id).await?;
+    let owners = if ctx.is_editor() { auth::db::list_users(&state.pool).await? } else { Vec::new() };
+    Ok(IncidentPage::new(ctx, incident, events, causes, categories, items, owners))
 }
 
 /// `GET /incidents/{reference}/edit/{section}`

@@ -8,6 +8,8 @@ use super::{
     domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
 use crate::{
+    action_items::{db::ActionItem, domain::ActionItemInput, handlers::Choices},
+    auth::db::User,
     causes::{
         db::Cause,
         domain::{CauseInput, CauseKind},
@@ -73,6 +75,15 @@ pub struct IncidentPage {
     /// Where the add-a-cause form posts, and (when editing) its version.
     pub cause_action: String,
     pub cause_version: Option<i32>,
+    pub items: Vec<ActionItem>,
+    pub item_form: ActionItemInput,
+    pub item_errors: FormErrors,
+    pub item_action: String,
+    pub item_version: Option<i32>,
+    pub owners: Vec<User>,
+    pub choices: Choices,
+    /// Today in the reader's zone, to mark overdue items.
+    pub today: time::Date,
 }
 
 /// A cause with its description rendered.
@@ -105,7 +116,11 @@ impl IncidentPage {
         events: Vec<TimelineEvent>,
         causes: Vec<Cause>,
         categories: Vec<String>,
+        items: Vec<ActionItem>,
+        owners: Vec<User>,
     ) -> IncidentPage {
+        let item_action = format!("/incidents/{}/action_items", incident.reference);
+        let today = ctx.zone.date_of(&OffsetDateTime::now_utc());
         let causes = causes
             .into_iter()
             .map(|cause| CauseView { description_html: markdown::render(&cause.description), cause })
@@ -174,6 +189,19 @@ impl IncidentPage {
             categories,
             cause_action,
             cause_version: None,
+            items,
+            item_form: ActionItemInput {
+                kind: "prevent".into(),
+                priority: "P2".into(),
+                status: "open".into(),
+                ..Default::default()
+            },
+            item_errors: FormErrors::default(),
+            item_action,
+            item_version: None,
+            owners,
+            choices: Choices,
+            today,
         }
     }
 }

@@ -24,7 +24,9 @@ const SEPARATORS: [char; 5] = ['-', '–', '—', '|', ':'];
 /// The kinds are tried in this order and the first with a keyword at the
 /// start of a word wins. A trailing space keeps a keyword from matching longer
 /// words ("ran " is not "range", "page " is not "pages").
-const KIND_KEYWORDS: [(EventKind, &[&str]); 7] = [
+const KIND_KEYWORDS: [(EventKind, &[&str]); 8] = [
+    // Before alerts: "status page updated" is news, not a page.
+    (EventKind::Communication, &["status page", "statuspage"]),
     (EventKind::Alert, &["alert", "paged", "page ", "pagerduty", "alarm", "fired"]),
     (EventKind::Hypothesis, &["suspect", "hypothes", "maybe", "might be", "theory"]),
     (EventKind::Decision, &["decided", "decide", "decision", "we will", "agreed"]),
@@ -664,6 +666,7 @@ mod tests {
             ("recovered fully", Resolution),
             ("posted in #incidents", Communication),
             ("updated statuspage", Communication),
+            ("status page updated: investigating", Communication),
             ("notified the account team", Communication),
             ("emailed customers", Communication),
             ("deployed the fix", Action),

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod action_items;
 mod admin;
 mod api;
 mod auth;

@@ -1,0 +1,104 @@
+//! Action item calls of the JSON API.
+
+use axum::{
+    Json,
+    extract::{Extension, Path, State, rejection::JsonRejection},
+    http::StatusCode,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    ItemEditError,
+    db::{self, ActionItem},
+    domain::ActionItemInput,
+};
+use crate::{
+    auth,
+    error::{AppError, Result},
+    incidents::{api::json_rejection, db as incidents_db},
+    state::AppState,
+    web::CurrentUser,
+};
+
+const FIELDS: [&str; 7] = ["title", "kind", "owner_id", "due_on", "priority", "status", "tracker_url"];
+
+/// Overlays the body's fields (strings or null) on `base`.
+fn input_from(body: &serde_json::Map<String, Value>, base: &ActionItemInput) -> Result<ActionItemInput> {
+    if let Some(name) = body.keys().find(|k| k.as_str() != "version" && !FIELDS.contains(&k.as_str())) {
+        return Err(AppError::Unprocessable(format!("{name}: not a field of an action item.")));
+    }
+    let field = |name: &str, fallback: &str| -> Result<String> {
+        match body.get(name) {
+            None => Ok(fallback.to_owned()),
+            Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(text)) => Ok(text.clone()),
+            Some(_) => Err(AppError::Unprocessable(format!("{name}: expected a string or null."))),
+        }
+    };
+    Ok(ActionItemInput {
+        title: field("title", &base.title)?,
+        kind: field("kind", &base.kind)?,
+        owner_id: field("owner_id", &base.owner_id)?,
+        due_on: field("due_on", &base.due_on)?,
+        priority: field("priority", &base.priority)?,
+        status: field("status", &base.status)?,
+        tracker_url: field("tracker_url", &base.tracker_url)?,
+    })
+}
+
+/// `POST /api/v1/incidents/{id}/action_items`: 201 with the item.
+#[tracing::instrument(skip_all)]
+pub async fn create_item(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(incident_id): Path<Uuid>,
+    body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+) -> Result<(StatusCode, Json<ActionItem>)> {
+    let Json(body) = body.map_err(json_rejection)?;
+    incidents_db::find_incident(&state.pool, incident_id).await?.ok_or(AppError::NotFound)?;
+    let input = input_from(&body, &ActionItemInput::default())?;
+    let users = auth::db::list_users(&state.pool).await?;
+    let fields = input.parse(&users).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
+    let item = super::add_item(&state.pool, incident_id, &fields, &user.0).await?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+/// `PATCH /api/v1/action_items/{id}`: any fields, with the item's `version`.
+#[tracing::instrument(skip_all)]
+pub async fn update_item(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<Uuid>,
+    body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+) -> Result<Json<ActionItem>> {
+    let Json(body) = body.map_err(json_rejection)?;
+    let current = db::find_item(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let version =
+        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
+            AppError::Unprocessable("version: send the version your change is based on.".into())
+        })?;
+    let input = input_from(&body, &super::handlers::input_of(&current))?;
+    let users = auth::db::list_users(&state.pool).await?;
+    let fields = input.parse(&users).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
+    match super::edit_item(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
+        Ok(item) => Ok(Json(item)),
+        Err(ItemEditError::Stale(now)) => Err(AppError::Conflict(format!(
+            "The action item changed since version {version} (it is now at version {}); nothing was saved.",
+            now.version
+        ))),
+        Err(ItemEditError::Failed(err)) => Err(err),
+    }
+}
+
+/// `DELETE /api/v1/action_items/{id}`: 204.
+#[tracing::instrument(skip_all)]
+pub async fn delete_item(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    let item = db::find_item(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    super::remove_item(&state.pool, item.incident_id, id, &user.0).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,203 @@
+//! SQL for action items.
+
+use serde::Serialize;
+use sqlx::PgExecutor;
+use time::Date;
+use uuid::Uuid;
+
+use super::domain::{ActionItemFields, ActionKind, ActionStatus, Priority};
+use crate::error::{AppError, Result};
+
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionItem {
+    pub id: Uuid,
+    pub incident_id: Uuid,
+    pub title: String,
+    pub kind: ActionKind,
+    pub owner_id: Option<Uuid>,
+    pub owner_name: Option<String>,
+    #[serde(with = "iso_date::option")]
+    pub due_on: Option<Date>,
+    pub priority: Priority,
+    pub status: ActionStatus,
+    pub tracker_url: Option<String>,
+    pub version: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct ActionItemRow {
+    id: Uuid,
+    incident_id: Uuid,
+    title: String,
+    kind: String,
+    owner_id: Option<Uuid>,
+    owner_name: Option<String>,
+    due_on: Option<Date>,
+    priority: String,
+    status: String,
+    tracker_url: Option<String>,
+    version: i32,
+}
+
+impl TryFrom<ActionItemRow> for ActionItem {
+    type Error = AppError;
+
+    fn try_from(row: ActionItemRow) -> Result<ActionItem> {
+        let corrupt = |e: String| AppError::Internal(anyhow::anyhow!("action item {}: {e}", row.id));
+        Ok(ActionItem {
+            kind: ActionKind::parse(&row.kind).map_err(corrupt)?,
+            priority: Priority::parse(&row.priority).map_err(corrupt)?,
+            status: ActionStatus::parse(&row.status).map_err(corrupt)?,
+            id: row.id,
+            incident_id: row.incident_id,
+            title: row.title,
+            owner_id: row.owner_id,
+            owner_name: row.owner_name,
+            due_on: row.due_on,
+            tracker_url: row.tracker_url,
+            version: row.version,
+        })
+    }
+}
+
+const SELECT: &str = "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, \
+                      a.priority, a.status, a.tracker_url, a.version \
+                      from action_item a left join app_user u on u.id = a.owner_id";
+
+/// The incident's action items: open first, then by priority and due date.
+#[tracing::instrument(skip_all)]
+pub async fn list_for_incident(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<ActionItem>> {
+    let sql = format!(
+        "{SELECT} where a.incident_id = $1 \
+         order by a.status not in ('open', 'in_progress'), a.priority, a.due_on nulls last, a.created_at"
+    );
+    let rows = sqlx::query_as::<_, ActionItemRow>(&sql).bind(incident_id).fetch_all(db).await?;
+    rows.into_iter().map(ActionItem::try_from).collect()
+}
+
+/// An open action item with the incident it came from.
+#[derive(Debug, Clone)]
+pub struct OpenActionItem {
+    pub item: ActionItem,
+    pub incident_number: i32,
+    pub incident_title: String,
+}
+
+/// Every open or in-progress item across incidents, soonest due first.
+#[tracing::instrument(skip_all)]
+pub async fn list_open(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<OpenActionItem>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        item: ActionItemRow,
+        incident_number: i32,
+        incident_title: String,
+    }
+    let sql = format!(
+        "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, a.priority, \
+         a.status, a.tracker_url, a.version, i.number as incident_number, i.title as incident_title \
+         from action_item a join incident i on i.id = a.incident_id left join app_user u on u.id = a.owner_id \
+         where a.status in ('open', 'in_progress') \
+         order by a.due_on nulls last, a.priority, i.number desc limit $1"
+    );
+    let rows = sqlx::query_as::<_, Row>(&sql).bind(limit).fetch_all(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(OpenActionItem {
+                item: ActionItem::try_from(row.item)?,
+                incident_number: row.incident_number,
+                incident_title: row.incident_title,
+            })
+        })
+        .collect()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn find_item(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ActionItem>> {
+    let sql = format!("{SELECT} where a.id = $1");
+    let row = sqlx::query_as::<_, ActionItemRow>(&sql).bind(id).fetch_optional(db).await?;
+    row.map(ActionItem::try_from).transpose()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn lock_item(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ActionItem>> {
+    let sql = format!("{SELECT} where a.id = $1 for update of a");
+    let row = sqlx::query_as::<_, ActionItemRow>(&sql).bind(id).fetch_optional(db).await?;
+    row.map(ActionItem::try_from).transpose()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_item(
+    db: impl PgExecutor<'_>,
+    incident_id: Uuid,
+    fields: &ActionItemFields,
+) -> Result<Uuid> {
+    let sql = "insert into action_item (id, incident_id, title, kind, owner_id, due_on, priority, status, tracker_url) \
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
+    let id = sqlx::query_scalar(sql)
+        .bind(Uuid::now_v7())
+        .bind(incident_id)
+        .bind(&fields.title)
+        .bind(fields.kind.as_str())
+        .bind(fields.owner_id)
+        .bind(fields.due_on)
+        .bind(fields.priority.as_str())
+        .bind(fields.status.as_str())
+        .bind(&fields.tracker_url)
+        .fetch_one(db)
+        .await?;
+    Ok(id)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn save_item(db: impl PgExecutor<'_>, id: Uuid, fields: &ActionItemFields) -> Result<()> {
+    let sql = "update action_item set title = $2, kind = $3, owner_id = $4, due_on = $5, priority = $6, status = $7, \
+               tracker_url = $8, version = version + 1, updated_at = now() where id = $1";
+    sqlx::query(sql)
+        .bind(id)
+        .bind(&fields.title)
+        .bind(fields.kind.as_str())
+        .bind(fields.owner_id)
+        .bind(fields.due_on)
+        .bind(fields.priority.as_str())
+        .bind(fields.status.as_str())
+        .bind(&fields.tracker_url)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_item(db: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query("delete from action_item where id = $1").bind(id).execute(db).await?;
+    Ok(())
+}
+
+impl ActionItem {
+    pub fn fields(&self) -> ActionItemFields {
+        ActionItemFields {
+            title: self.title.clone(),
+            kind: self.kind,
+            owner_id: self.owner_id,
+            due_on: self.due_on,
+            priority: self.priority,
+            status: self.status,
+            tracker_url: self.tracker_url.clone(),
+        }
+    }
+
+    /// Open and due before `today`.
+    pub fn is_overdue(&self, today: &Date) -> bool {
+        self.status.is_open() && self.due_on.is_some_and(|due| due < *today)
+    }
+
+    /// The item as the history records it.
+    pub fn history_text(&self) -> String {
+        let owner = self.owner_name.as_deref().unwrap_or("no owner");
+        let due = self.due_on.map(|d| format!(", due {d}")).unwrap_or_default();
+        let link = self.tracker_url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default();
+        format!("[{}] {} {}: {} ({owner}{due}){link}", self.status, self.priority, self.kind, self.title)
+    }
+}
