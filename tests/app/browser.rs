@@ -134,3 +134,112 @@ async fn a_new_admin_sets_up_debrief_signs_out_and_signs_in_again_in_a_browser()
         std::panic::resume_unwind(panic);
     }
 }
+
+async fn click(browser: &Client, css: &str) {
+    browser.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+async fn set(browser: &Client, css: &str, value: &str) {
+    let field = browser.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn choose(browser: &Client, css: &str, value: &str) {
+    let select = browser.find(Locator::Css(css)).await.unwrap();
+    select.select_by_value(value).await.unwrap();
+}
+
+/// Waits until the element exists and its text contains `expected`.
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+            && text.contains(expected)
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} never showed {expected:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sign_in(browser: &Client, app: &TestApp, email: &str, password: &str) {
+    browser.goto(&app.url("/login")).await.unwrap();
+    fill(browser, "email", email).await;
+    fill(browser, "password", password).await;
+    click(browser, "form[action='/login'] button").await;
+    wait_for_text(browser, "h1", "Dashboard").await;
+}
+
+#[tokio::test]
+async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser() {
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(debrief::auth::domain::Role::Editor).await;
+    let viewer = app.create_user(debrief::auth::domain::Role::Viewer).await;
+    let browser = driver.browser().await;
+
+    let steps = AssertUnwindSafe(async {
+        sign_in(&browser, &app, &editor.email, &editor.password).await;
+
+        // Open the incident.
+        click(&browser, "a[href='/incidents/new']").await;
+        set(&browser, "#title", "Checkout 5xx: payment client without timeouts").await;
+        choose(&browser, "#severity", "SEV2").await;
+        set(&browser, "#started_at", "").await;
+        browser.execute("document.getElementById('started_at').value = '2026-11-20T14:00'", vec![]).await.unwrap();
+        set(&browser, "#summary", "Checkout answered **5xx** for 47 minutes.").await;
+        click(&browser, "form[action='/incidents/new'] button").await;
+        wait_for_text(&browser, ".flash", "INC-1 is open as a draft.").await;
+
+        // Paste the timeline; the unreadable line comes back.
+        set(&browser, "#lines", "14:02 alert fired: 5xx > 5%\n14:11 hypothesis: payment client has no timeout\nnot a timeline line").await;
+        click(&browser, "#paste button").await;
+        wait_for_text(&browser, "[data-testid=rejected-lines]", "not a timeline line").await;
+        let timeline = wait_for_text(&browser, "[data-testid=timeline]", "payment client has no timeout").await;
+        assert!(timeline.contains("alert fired"), "{timeline}");
+
+        // The hypothesis becomes confirmed, in place.
+        choose(&browser, "[data-kind=hypothesis] select[name=hypothesis_status]", "confirmed").await;
+        click(&browser, "[data-kind=hypothesis] form button").await;
+        wait_for_text(&browser, "[data-testid=hypothesis-status]", "confirmed").await;
+
+        // A root cause and an action item.
+        click(&browser, "#causes details summary").await;
+        choose(&browser, "#cause-kind", "root").await;
+        choose(&browser, "#cause-category", "missing timeout").await;
+        set(&browser, "#cause-description", "The payment client had no timeout.").await;
+        set(&browser, "#cause-whys", "Requests hung.\nNo timeout was set.").await;
+        click(&browser, "#causes form button.button-primary").await;
+        wait_for_text(&browser, "[data-testid=causes]", "missing timeout").await;
+
+        click(&browser, "#action-items details summary").await;
+        set(&browser, "#item-title", "Set timeouts on every outbound client").await;
+        click(&browser, "#action-items form button.button-primary").await;
+        wait_for_text(&browser, "[data-testid=action-items]", "Set timeouts on every outbound client").await;
+
+        // Review, then publish.
+        click(&browser, "form[action='/incidents/INC-1/status'] button").await;
+        wait_for_text(&browser, "[data-testid=status]", "in review").await;
+        click(&browser, "form[action='/incidents/INC-1/status'] button.button-primary").await;
+        wait_for_text(&browser, "[data-testid=status]", "published").await;
+
+        // A viewer reads it, and cannot change it.
+        click(&browser, "form[action='/logout'] button").await;
+        sign_in(&browser, &app, &viewer.email, &viewer.password).await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        let page = wait_for_text(&browser, "article.postmortem", "Checkout 5xx: payment client without timeouts").await;
+        for expected in ["published", "alert fired", "confirmed", "missing timeout", "Set timeouts on every outbound client"] {
+            assert!(page.contains(expected), "{expected}: {page}");
+        }
+        let controls = browser.find_all(Locator::Css("article.postmortem form, a.edit-link")).await.unwrap();
+        assert!(controls.is_empty(), "a viewer sees no editing controls");
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
