@@ -81,3 +81,12 @@ pub async fn record_part(
         .await?;
     record(tx, incident_id, author_id, summary, changes, status == "published").await
 }
+
+/// The changes saved after the incident was published, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn after_publication(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<Revision>> {
+    let sql = "select r.id, u.name as author_name, r.summary, r.changes, r.after_publication, r.created_at \
+               from incident_revision r left join app_user u on u.id = r.author_id \
+               where r.incident_id = $1 and r.after_publication order by r.id desc limit 20";
+    Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
+}

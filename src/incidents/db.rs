@@ -5,7 +5,10 @@ use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::domain::{NewIncidentFields, Severity, Status};
+use super::{
+    domain::{NewIncidentFields, Severity, Status},
+    views::KnownLabels,
+};
 use crate::error::{AppError, Result};
 
 /// An incident, the postmortem document.
@@ -202,4 +205,18 @@ pub async fn save_incident(db: impl PgExecutor<'_>, incident: &Incident) -> Resu
         .fetch_one(db)
         .await?;
     Incident::try_from(row)
+}
+
+/// Services and tags already used on incidents, most used first.
+#[tracing::instrument(skip_all)]
+pub async fn known_labels(db: &PgPool) -> Result<KnownLabels> {
+    let sql = |column: &str| {
+        format!(
+            "select label from (select unnest({column}) as label from incident) labels \
+             group by label order by count(*) desc, label limit 40"
+        )
+    };
+    let services = sqlx::query_scalar(&sql("services")).fetch_all(db).await?;
+    let tags = sqlx::query_scalar(&sql("tags")).fetch_all(db).await?;
+    Ok(KnownLabels { services, tags })
 }

@@ -48,7 +48,7 @@ pub async fn list_incidents(
 
 /// `GET /incidents/new`
 #[tracing::instrument(skip_all)]
-pub async fn new_incident_form(ctx: PageCtx) -> Result<Html<String>> {
+pub async fn new_incident_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>> {
     let now = time::OffsetDateTime::now_utc();
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let form = NewIncidentInput {
@@ -56,7 +56,8 @@ pub async fn new_incident_form(ctx: PageCtx) -> Result<Html<String>> {
         started_at: now.format(&format).unwrap_or_default(),
         ..Default::default()
     };
-    render(&NewIncidentPage { ctx, form, errors: FormErrors::default(), severities: Severity::ALL })
+    let known = db::known_labels(&state.pool).await?;
+    render(&NewIncidentPage { ctx, form, errors: FormErrors::default(), severities: Severity::ALL, known })
 }
 
 /// `POST /incidents/new`
@@ -71,7 +72,8 @@ pub async fn create_incident(
     let fields = match form.parse() {
         Ok(fields) => fields,
         Err(errors) => {
-            let page = NewIncidentPage { ctx, form, errors, severities: Severity::ALL };
+            let known = db::known_labels(&state.pool).await?;
+            let page = NewIncidentPage { ctx, form, errors, severities: Severity::ALL, known };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
@@ -107,7 +109,10 @@ pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -
     let categories = causes::db::list_categories(&state.pool).await?;
     let items = action_items::db::list_for_incident(&state.pool, incident.id).await?;
     let owners = if ctx.is_editor() { auth::db::list_users(&state.pool).await? } else { Vec::new() };
-    Ok(IncidentPage::new(ctx, incident, events, causes, categories, items, owners))
+    let after_publication = history::db::after_publication(&state.pool, incident.id).await?;
+    let mut page = IncidentPage::new(ctx, incident, events, causes, categories, items, owners);
+    page.after_publication = after_publication;
+    Ok(page)
 }
 
 /// `GET /incidents/{reference}/edit/{section}`
@@ -121,7 +126,8 @@ pub async fn edit_section_form(
     let incident = find_by_reference(&state, &reference).await?;
     let fields = section.fields().iter().map(|field| FieldInput::of(&incident, *field)).collect();
     let version = incident.version;
-    render(&EditSectionPage { ctx, incident, section, fields, version, conflict: None })
+    let known = db::known_labels(&state.pool).await?;
+    render(&EditSectionPage { ctx, incident, section, fields, version, conflict: None, known })
 }
 
 /// `POST /incidents/{reference}/edit/{section}`: saved only if nobody saved
@@ -155,7 +161,8 @@ pub async fn update_section(
                     ..FieldInput::of(&incident, *field)
                 })
                 .collect();
-            let page = EditSectionPage { ctx, incident, section, fields, version, conflict: None };
+            let known = db::known_labels(&state.pool).await?;
+            let page = EditSectionPage { ctx, incident, section, fields, version, conflict: None, known };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(EditError::Stale(current)) => {
@@ -178,6 +185,7 @@ pub async fn update_section(
             let conflict = Conflict { by, version: current.version };
             // The form now carries the newer version: saving it again merges.
             let version = current.version;
+            let known = db::known_labels(&state.pool).await?;
             let page = EditSectionPage {
                 ctx,
                 incident: current,
@@ -185,6 +193,7 @@ pub async fn update_section(
                 fields,
                 version,
                 conflict: Some(conflict),
+                known,
             };
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }

@@ -8,6 +8,7 @@ use super::{
     domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
 use crate::{
+    history::db::Revision,
     action_items::{db::ActionItem, domain::ActionItemInput, handlers::Choices},
     auth::db::User,
     causes::{
@@ -39,6 +40,24 @@ pub struct NewIncidentPage {
     pub form: NewIncidentInput,
     pub errors: FormErrors,
     pub severities: [Severity; 4],
+    pub known: KnownLabels,
+}
+
+/// Services and tags already in use, offered to pick from.
+#[derive(Debug, Default, Clone)]
+pub struct KnownLabels {
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+impl KnownLabels {
+    pub fn of(&self, field: &str) -> &[String] {
+        match field {
+            "services" => &self.services,
+            "tags" => &self.tags,
+            _ => &[],
+        }
+    }
 }
 
 impl NewIncidentPage {
@@ -84,6 +103,8 @@ pub struct IncidentPage {
     pub choices: Choices,
     /// Today in the reader's zone, to mark overdue items.
     pub today: time::Date,
+    /// What changed after publication, newest first: shown on the page.
+    pub after_publication: Vec<Revision>,
 }
 
 /// A cause with its description rendered.
@@ -202,6 +223,7 @@ impl IncidentPage {
             owners,
             choices: Choices,
             today,
+            after_publication: Vec::new(),
         }
     }
 }
@@ -214,6 +236,11 @@ impl EventView {
 }
 
 impl IncidentPage {
+    /// `2026-11-20 15:02 CET` for a revision, in the reader's zone.
+    pub fn revision_time(&self, revision: &Revision) -> String {
+        self.ctx.time(&revision.created_at)
+    }
+
     pub fn statuses(&self) -> [HypothesisStatus; 3] {
         HypothesisStatus::ALL
     }
@@ -250,6 +277,7 @@ pub struct EditSectionPage {
     pub fields: Vec<FieldInput>,
     pub version: i32,
     pub conflict: Option<Conflict>,
+    pub known: KnownLabels,
 }
 
 impl EditSectionPage {

@@ -31,6 +31,17 @@ document.addEventListener("click", (event) => {
     });
     return;
   }
+  // A known service or tag is added to its comma-separated field.
+  const chip = target.closest("button[data-add-to]");
+  if (chip) {
+    const field = document.getElementById(chip.dataset.addTo);
+    if (field) {
+      const values = field.value.split(",").map((v) => v.trim()).filter(Boolean);
+      if (!values.includes(chip.dataset.value)) values.push(chip.dataset.value);
+      field.value = values.join(", ");
+    }
+    return;
+  }
   // "Edit" opens the section's form in place.
   const link = target.closest("a.edit-link[data-inline]");
   if (link && window.fetch) {

@@ -36,6 +36,11 @@ async fn an_editor_opens_an_incident_that_everyone_can_read() {
     assert!(viewer.get_text("/").await.contains("/incidents/INC-1"));
     assert_eq!(viewer.get("/incidents/1").await.status(), 200);
     assert_eq!(viewer.get("/incidents/INC-999").await.status(), 404);
+
+    // The next incident offers the services and tags already in use.
+    let form = editor.get_text("/incidents/new").await;
+    assert!(form.contains("data-add-to=\"services\" data-value=\"payments\""), "{form}");
+    assert!(form.contains("data-add-to=\"tags\" data-value=\"goroutine-leak\""), "{form}");
 }
 
 #[tokio::test]
