@@ -1,4 +1,4 @@
-//! The command line: `debrief [serve | migrate | user create | token create]`.
+//! The command line: `debrief [serve | migrate | user create | token create | demo]`.
 
 use std::io::BufRead;
 
@@ -13,6 +13,11 @@ use crate::{
     },
     config::Config,
     db,
+    demo::{
+        self, DemoPassword,
+        generate::{self, GenerateReport},
+        load::LoadReport,
+    },
     startup::Application,
 };
 
@@ -25,6 +30,11 @@ Usage:
   debrief user create --email E --name N --role R  add a user (viewer, editor or admin);
                                                    the password is read from standard input
   debrief token create --email E --name N          print a new API token for that user, once
+  debrief demo                                     load 12 demo postmortems into an empty database,
+                                                   with five demo users whose password is
+                                                   DEBRIEF_DEMO_PASSWORD, or a random one it prints
+  debrief demo --incidents N                       add N generated incidents (1 to 10000000),
+                                                   for benchmarks
   debrief help                                     this text
 
 Configuration comes from environment variables; see .env.example.";
@@ -36,6 +46,8 @@ pub enum Command {
     Migrate,
     CreateUser { email: String, name: String, role: String },
     CreateToken { email: String, name: String },
+    LoadDemo,
+    GenerateIncidents { count: u32 },
     Help,
 }
 
@@ -58,8 +70,22 @@ impl Command {
                 let mut flags = Flags::parse(rest, &["--email", "--name"])?;
                 Ok(Command::CreateToken { email: flags.take("--email")?, name: flags.take("--name")? })
             }
+            ["demo"] => Ok(Command::LoadDemo),
+            ["demo", rest @ ..] => {
+                let mut flags = Flags::parse(rest, &["--incidents"])?;
+                Ok(Command::GenerateIncidents { count: parse_incident_count(&flags.take("--incidents")?)? })
+            }
             _ => Err(format!("unknown command: debrief {}\n\n{USAGE}", words.join(" "))),
         }
+    }
+}
+
+/// How many incidents to generate: a whole number within the generator's range.
+fn parse_incident_count(raw: &str) -> Result<u32, String> {
+    let limit = generate::MAX_INCIDENTS;
+    match raw.parse::<u32>() {
+        Ok(count) if (1..=limit).contains(&count) => Ok(count),
+        _ => Err(format!("--incidents takes a whole number from 1 to {limit}, not {raw:?}")),
     }
 }
 
@@ -142,7 +168,56 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", token.expose_secret());
             Ok(())
         }
+        Command::LoadDemo => {
+            let password = DemoPassword::from_env().map_err(anyhow::Error::msg)?;
+            let pool = db::connect_and_migrate(&config).await?;
+            let report = demo::load::load_demo(&pool, &password.password).await?;
+            pool.close().await;
+            println!("{}", report.summary());
+            print_sign_in(&report, &password, &sign_in_url(&config));
+            Ok(())
+        }
+        Command::GenerateIncidents { count } => {
+            db::connect_and_migrate(&config).await?.close().await;
+            let pool = generate::connect(&config).await?;
+            let report = generate::generate_incidents(&pool, count, |done| {
+                eprintln!("generated {done} of {count} incidents");
+            })
+            .await?;
+            pool.close().await;
+            print_generated(&report);
+            Ok(())
+        }
     }
+}
+
+/// Where people sign in to the app this configuration serves.
+fn sign_in_url(config: &Config) -> String {
+    let origin = config.base_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+    format!("{}/login", origin.trim_end_matches('/'))
+}
+
+/// Who can sign in after `debrief demo`, and with what: the one time a
+/// random password is ever shown.
+fn print_sign_in(report: &LoadReport, password: &DemoPassword, url: &str) {
+    if password.generated {
+        println!("Sign in at {url} as any of these users, with the password {}", password.password.expose());
+    } else {
+        println!("Sign in at {url} as any of these users, with the password in {}", demo::PASSWORD_VAR);
+    }
+    for (persona, created) in &report.users {
+        let note = if *created { "" } else { " (already there; password unchanged)" };
+        println!("  {:<24} {:<9} {}{note}", persona.email, persona.name, persona.role);
+    }
+}
+
+fn print_generated(report: &GenerateReport) {
+    println!(
+        "Generated {} incidents in {:.1} s ({:.0} per second).",
+        report.incidents,
+        report.elapsed.as_secs_f64(),
+        report.per_second()
+    );
 }
 
 /// The first line of standard input, without its line ending.
@@ -178,6 +253,19 @@ mod tests {
             parse("token create --name hook --email a@b.io"),
             Ok(Command::CreateToken { email: "a@b.io".into(), name: "hook".into() })
         );
+        assert_eq!(parse("demo"), Ok(Command::LoadDemo));
+        assert_eq!(parse("demo --incidents 100000"), Ok(Command::GenerateIncidents { count: 100_000 }));
+        assert_eq!(parse("demo --incidents=10000000"), Ok(Command::GenerateIncidents { count: 10_000_000 }));
+    }
+
+    #[test]
+    fn an_incident_count_outside_the_generators_range_is_explained() {
+        for bad in ["0", "10000001", "-5", "lots", "1e5", ""] {
+            let err = parse_incident_count(bad).unwrap_err();
+            assert_eq!(err, format!("--incidents takes a whole number from 1 to 10000000, not {bad:?}"));
+        }
+        assert!(parse("demo --incidents").unwrap_err().contains("needs a value"));
+        assert!(parse("demo --count 5").unwrap_err().contains("unknown option --count"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod health;
 pub mod history;

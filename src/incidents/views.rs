@@ -8,13 +8,13 @@ use super::{
     domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
 use crate::{
-    history::db::Revision,
     action_items::{db::ActionItem, domain::ActionItemInput, handlers::Choices},
     auth::db::User,
     causes::{
         db::Cause,
         domain::{CauseInput, CauseKind},
     },
+    history::db::Revision,
     timeline::{
         db::TimelineEvent,
         domain::{EventInput, EventKind, HypothesisStatus},

@@ -79,18 +79,6 @@ async fn fill(browser: &Client, id: &str, value: &str) {
     browser.find(Locator::Id(id)).await.unwrap().send_keys(value).await.unwrap();
 }
 
-async fn text_of(browser: &Client, css: &str) -> String {
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_new_admin_sets_up_debrief_signs_out_and_signs_in_again_in_a_browser() {
     let Some(driver) = Driver::start() else { return };
@@ -111,21 +99,20 @@ async fn a_new_admin_sets_up_debrief_signs_out_and_signs_in_again_in_a_browser()
         fill(&browser, "password_confirm", "correct horse battery").await;
         browser.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
 
-        assert_eq!(text_of(&browser, "h1").await, "Dashboard");
-        assert_eq!(text_of(&browser, "[data-testid=signed-in-user]").await, "Ana Ops");
+        wait_for_text(&browser, "h1", "Dashboard").await;
+        wait_for_text(&browser, "[data-testid=signed-in-user]", "Ana Ops").await;
 
         browser.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-        assert_eq!(text_of(&browser, "h1").await, "Sign in");
-        assert!(text_of(&browser, ".flash").await.contains("You have signed out."));
+        wait_for_text(&browser, "h1", "Sign in").await;
+        wait_for_text(&browser, ".flash", "You have signed out.").await;
 
         fill(&browser, "email", "ana@example.com").await;
         fill(&browser, "password", "correct horse battery").await;
         browser.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
 
-        assert_eq!(text_of(&browser, "h1").await, "Dashboard");
-        assert_eq!(text_of(&browser, "[data-testid=signed-in-user]").await, "Ana Ops");
-        let empty = text_of(&browser, "[data-testid=dashboard-empty]").await;
-        assert!(empty.contains("No postmortems yet"), "{empty}");
+        wait_for_text(&browser, "h1", "Dashboard").await;
+        wait_for_text(&browser, "[data-testid=signed-in-user]", "Ana Ops").await;
+        wait_for_text(&browser, "[data-testid=dashboard-empty]", "No postmortems yet").await;
     });
     // Close the browser whatever happened, then report.
     let outcome = steps.catch_unwind().await;
@@ -189,7 +176,10 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         set(&browser, "#title", "Checkout 5xx: payment client without timeouts").await;
         choose(&browser, "#severity", "SEV2").await;
         set(&browser, "#started_at", "").await;
-        browser.execute("document.getElementById('started_at').value = '2026-11-20T14:00'", vec![]).await.unwrap();
+        browser
+            .execute("document.getElementById('started_at').value = '2026-11-20T14:00'", vec![])
+            .await
+            .unwrap();
         set(&browser, "#summary", "Checkout answered **5xx** for 47 minutes.").await;
         click(&browser, "form[action='/incidents/new'] button").await;
         wait_for_text(&browser, ".flash", "INC-1 is open as a draft.").await;
@@ -198,7 +188,8 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         set(&browser, "#lines", "14:02 alert fired: 5xx > 5%\n14:11 hypothesis: payment client has no timeout\nnot a timeline line").await;
         click(&browser, "#paste button").await;
         wait_for_text(&browser, "[data-testid=rejected-lines]", "not a timeline line").await;
-        let timeline = wait_for_text(&browser, "[data-testid=timeline]", "payment client has no timeout").await;
+        let timeline =
+            wait_for_text(&browser, "[data-testid=timeline]", "payment client has no timeout").await;
         assert!(timeline.contains("alert fired"), "{timeline}");
 
         // The hypothesis becomes confirmed, in place.
@@ -230,8 +221,16 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         click(&browser, "form[action='/logout'] button").await;
         sign_in(&browser, &app, &viewer.email, &viewer.password).await;
         browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
-        let page = wait_for_text(&browser, "article.postmortem", "Checkout 5xx: payment client without timeouts").await;
-        for expected in ["published", "alert fired", "confirmed", "missing timeout", "Set timeouts on every outbound client"] {
+        let page =
+            wait_for_text(&browser, "article.postmortem", "Checkout 5xx: payment client without timeouts")
+                .await;
+        for expected in [
+            "published",
+            "alert fired",
+            "confirmed",
+            "missing timeout",
+            "Set timeouts on every outbound client",
+        ] {
             assert!(page.contains(expected), "{expected}: {page}");
         }
         let controls = browser.find_all(Locator::Css("article.postmortem form, a.edit-link")).await.unwrap();

@@ -189,7 +189,10 @@ async fn the_workflow_goes_draft_review_published_one_step_at_a_time() {
     let history = client.get_text("/incidents/INC-1/history").await;
     assert!(history.contains("Edited impact <span class=\"badge\">after publication</span>"), "{history}");
     let page = client.get_text("/incidents/INC-1").await;
-    let note = page.split("data-testid=\"after-publication\"").nth(1).expect("the page shows changes after publication");
+    let note = page
+        .split("data-testid=\"after-publication\"")
+        .nth(1)
+        .expect("the page shows changes after publication");
     assert!(note.contains(&format!("{}: Edited impact", editor.name)), "{note}");
     assert!(history.contains("Moved to published") && history.contains("Moved to in review"), "{history}");
 }

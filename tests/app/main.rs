@@ -11,6 +11,7 @@ mod browser;
 mod causes;
 mod cli;
 mod csrf;
+mod demo;
 mod editing;
 mod incidents;
 mod pages;

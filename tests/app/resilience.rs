@@ -9,9 +9,8 @@ use std::{
 
 use debrief::auth::domain::Role;
 use tokio::{net::TcpListener, sync::Mutex, task::JoinSet};
-use tracing_subscriber::layer::SubscriberExt;
 
-use crate::helpers::{LogCapture, Options, TestApp};
+use crate::helpers::{Client, Options, TempDir, TestApp, server_url};
 
 /// A TCP relay to PostgreSQL that a test can cut and restore, standing in
 /// for the database server going down and coming back on the same address.
@@ -111,31 +110,117 @@ async fn stopping_the_app_lets_it_finish_cleanly() {
     assert!(reqwest::get(format!("{address}/healthz")).await.is_err(), "the port is closed after stopping");
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn passwords_tokens_and_session_ids_never_reach_the_log() {
-    let logs = LogCapture::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::EnvFilter::new("trace"))
-        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(logs.clone()));
-    let _guard = tracing::subscriber::set_default(subscriber);
+/// The real binary, serving with every log level on, its log in a file.
+struct LoggedServer {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    database: String,
+    _dir: TempDir,
+}
 
-    let app = TestApp::spawn().await;
-    let (user, client) = app.signed_in(Role::Editor).await;
-    let failed = app.client().login(&user.email, "wrong password attempt").await;
+impl LoggedServer {
+    async fn start() -> (LoggedServer, String, String) {
+        let dir = TempDir::new();
+        let log = dir.path.join("debrief.log");
+        let database = format!("debrief_test_{}", uuid::Uuid::new_v4().simple());
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .arg("serve")
+            .env("DATABASE_URL", format!("{}/{database}", server_url()))
+            .env("DEBRIEF_BIND", "127.0.0.1:0")
+            .env("DEBRIEF_DATA_DIR", &dir.path)
+            .env("RUST_LOG", "trace")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("the binary starts");
+        let server = LoggedServer { child, log, database, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = server.text();
+            let origin =
+                text.lines().find_map(|line| line.split("origin=").nth(1)).map(|o| o.trim().to_owned());
+            let token =
+                text.lines().find_map(|line| line.split("first admin: ").nth(1)).map(|t| t.trim().to_owned());
+            if let (Some(origin), Some(token)) = (origin, token) {
+                return (server, origin, token);
+            }
+            assert!(Instant::now() < deadline, "the server did not start: {text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, as an orchestrator stops it, then the whole log.
+    fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        self.text()
+    }
+}
+
+impl Drop for LoggedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let database = self.database.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", server_url())).await
+                {
+                    let sql = format!("drop database if exists \"{database}\" with (force)");
+                    let _ = sqlx::query(&sql).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[tokio::test]
+async fn passwords_tokens_and_session_ids_never_reach_the_log() {
+    let (server, origin, setup_token) = LoggedServer::start().await;
+    let client = Client::new(&origin);
+    let password = "a password that must stay secret";
+    let setup = client
+        .submit(
+            "/setup",
+            "/setup",
+            &[
+                ("setup_token", setup_token.as_str()),
+                ("email", "ana@example.com"),
+                ("name", "Ana Ops"),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await;
+    assert_eq!(setup.status(), 303);
+    let failed = Client::new(&origin).login("ana@example.com", "wrong password attempt").await;
     assert_eq!(failed.status(), 401);
-    let response = client.submit("/account", "/account/tokens", &[("name", "hook")]).await;
+    let again = Client::new(&origin);
+    assert_eq!(again.login("ana@example.com", password).await.status(), 303);
+    let response = again.submit("/account", "/account/tokens", &[("name", "hook")]).await;
     let page = response.text().await.unwrap();
     let token =
         page.split("data-testid=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    let me = reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let me =
+        reqwest::Client::new().get(format!("{origin}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(me.status(), 200);
-    let session_id = client.session_cookie().unwrap();
-    let csrf = client.csrf_token("/account").await;
+    let session_id = again.session_cookie().unwrap();
+    let csrf = again.csrf_token("/account").await;
 
-    let log = logs.text();
-    assert!(log.contains("signed in"), "the capture works: {}", &log[..log.len().min(2000)]);
+    let log = server.stop();
+
+    assert!(
+        log.contains("signed in") && log.contains("Debrief has stopped"),
+        "the whole run is logged: {log}"
+    );
     for (what, secret) in [
-        ("password", user.password.as_str()),
+        ("password", password),
         ("wrong password", "wrong password attempt"),
         ("API token", token.as_str()),
         ("session id", session_id.as_str()),
