@@ -19,7 +19,7 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 
 cargo build --release --quiet
 bin=target/release/debrief
 psql "$server/postgres" -qc "drop database if exists $database with (force)" >/dev/null
-export DATABASE_URL="$server/$database" DEBRIEF_BIND="127.0.0.1:$port" RUST_LOG=warn DEBRIEF_DB_MAX_CONNECTIONS=16
+export DATABASE_URL="$server/$database${BENCH_DATABASE_PARAMS:-}" DEBRIEF_BIND="127.0.0.1:$port" RUST_LOG=${BENCH_RUST_LOG:-warn} DEBRIEF_DB_MAX_CONNECTIONS=16
 "$bin" migrate >/dev/null
 printf '%s\n' "$password" | "$bin" user create --email bench@example.com --name "Bench Editor" --role editor >/dev/null
 token=$("$bin" token create --email bench@example.com --name bench 2>/dev/null)
@@ -48,5 +48,8 @@ cookie=$(awk '$6 == "debrief_session" { print $7 }' "$jar")
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: debrief_session=$cookie" "$base/incidents/INC-1")
 [ "$status" = 200 ] || { echo "the incident page answered $status"; exit 1; }
 
-echo "incident page with $events timeline events, $connections connections, ${seconds}s:"
-wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Cookie: debrief_session=$cookie" "$base/incidents/INC-1"
+path=${BENCH_PATH:-/incidents/INC-1}
+echo "$path, incident with $events timeline events, $connections connections, ${seconds}s:"
+[ -n "${BENCH_BEFORE_LOAD:-}" ] && eval "$BENCH_BEFORE_LOAD"
+threads=$(( connections < 2 ? 1 : 2 ))
+wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -H "Cookie: debrief_session=$cookie" "$base$path"

@@ -2,13 +2,46 @@
 //! sanitised with ammonia before it reaches any page: no script, no event
 //! handlers, no `javascript:` or `data:` URLs, no frames, no styles.
 
-use std::{borrow::Cow, collections::HashSet, sync::LazyLock};
+use std::{
+    borrow::Cow,
+    collections::{HashMap, HashSet},
+    sync::{Arc, LazyLock, RwLock},
+};
 
 use ammonia::Builder;
 use pulldown_cmark::{Options, Parser, html::push_html};
 
 /// Renders and sanitises; the result is safe to put in a page unescaped.
+/// Sanitising is the costly part of a page with hundreds of timeline
+/// events, and the same texts are shown again and again: results are kept
+/// in a bounded memo keyed by the text itself.
 pub fn render(markdown: &str) -> String {
+    if markdown.is_empty() {
+        return String::new();
+    }
+    if markdown.len() > MEMO_MAX_TEXT {
+        return render_uncached(markdown);
+    }
+    if let Some(html) = MEMO.read().ok().and_then(|memo| memo.get(markdown).cloned()) {
+        return html.to_string();
+    }
+    let html = render_uncached(markdown);
+    if let Ok(mut memo) = MEMO.write() {
+        // Crude but bounded: start afresh when full.
+        if memo.len() >= MEMO_MAX_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(markdown.to_owned(), Arc::from(html.as_str()));
+    }
+    html
+}
+
+const MEMO_MAX_ENTRIES: usize = 20_000;
+const MEMO_MAX_TEXT: usize = 16 * 1024;
+
+static MEMO: LazyLock<RwLock<HashMap<String, Arc<str>>>> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+fn render_uncached(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
