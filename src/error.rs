@@ -41,6 +41,27 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Why a versioned write of a `T` was not saved.
+#[derive(Debug)]
+pub enum WriteError<T> {
+    /// Someone saved it since the version the write was based on: nothing
+    /// was written. Holds the record as it now is, to merge with.
+    Stale(Box<T>),
+    Failed(AppError),
+}
+
+impl<T> From<AppError> for WriteError<T> {
+    fn from(err: AppError) -> Self {
+        WriteError::Failed(err)
+    }
+}
+
+impl<T> From<sqlx::Error> for WriteError<T> {
+    fn from(err: sqlx::Error) -> Self {
+        WriteError::Failed(err.into())
+    }
+}
+
 /// What an error response says, whatever it is rendered as. Handlers' errors
 /// carry it in the response extensions to the rendering middleware.
 #[derive(Debug, Clone)]
@@ -53,6 +74,14 @@ pub struct ErrorReport {
 impl AppError {
     pub fn forbidden() -> Self {
         AppError::Forbidden("You do not have permission to do that.".into())
+    }
+
+    /// A write based on `base` when the record is now at `now`: 409.
+    pub fn stale(what: &str, base: i32, now: i32) -> Self {
+        AppError::Conflict(format!(
+            "The {what} changed since version {base} (it is now at version {now}); nothing was saved. \
+             Fetch it again and reapply your change."
+        ))
     }
 
     fn report(&self) -> ErrorReport {

@@ -9,14 +9,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    ItemEditError,
     db::{self, ActionItem},
     domain::ActionItemInput,
 };
 use crate::{
+    api::{json_rejection, required_version},
     auth,
-    error::{AppError, Result},
-    incidents::{api::json_rejection, db as incidents_db},
+    error::{AppError, Result, WriteError},
+    incidents::db as incidents_db,
     state::AppState,
     web::CurrentUser,
 };
@@ -74,20 +74,14 @@ pub async fn update_item(
 ) -> Result<Json<ActionItem>> {
     let Json(body) = body.map_err(json_rejection)?;
     let current = db::find_item(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let version =
-        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
-            AppError::Unprocessable("version: send the version your change is based on.".into())
-        })?;
+    let version = required_version(&body)?;
     let input = input_from(&body, &super::handlers::input_of(&current))?;
     let users = auth::db::list_users(&state.pool).await?;
     let fields = input.parse(&users).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
     match super::edit_item(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
         Ok(item) => Ok(Json(item)),
-        Err(ItemEditError::Stale(now)) => Err(AppError::Conflict(format!(
-            "The action item changed since version {version} (it is now at version {}); nothing was saved.",
-            now.version
-        ))),
-        Err(ItemEditError::Failed(err)) => Err(err),
+        Err(WriteError::Stale(now)) => Err(AppError::stale("action item", version, now.version)),
+        Err(WriteError::Failed(err)) => Err(err),
     }
 }
 

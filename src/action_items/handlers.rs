@@ -11,19 +11,18 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    ItemEditError,
     db::{self, ActionItem, OpenActionItem},
     domain::{ActionItemInput, ActionKind, ActionStatus, Priority},
 };
 use crate::{
     auth::{self, db::User},
-    error::{AppError, Result, render},
+    error::{AppError, Result, WriteError, render},
     incidents::{
         db::Incident,
         handlers::{find_by_reference, incident_page},
     },
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
+    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
 };
 
 fn back_to_items(incident: &Incident) -> Response {
@@ -162,9 +161,7 @@ pub async fn update_item(
     Form(form): Form<ItemEditForm>,
 ) -> Result<Response> {
     let incident = find_by_reference(&state, &reference).await?;
-    let version: i32 = form.version.trim().parse().map_err(|_| {
-        AppError::BadRequest("The form has no version; reload the page and try again.".into())
-    })?;
+    let version = parse_version(&form.version)?;
     let owners = auth::db::list_users(&state.pool).await?;
     let fields = match form.item.parse(&owners) {
         Ok(fields) => fields,
@@ -187,7 +184,7 @@ pub async fn update_item(
             session::push_flash(&session, Flash::success("Action item saved.")).await?;
             Ok(back_to_items(&incident))
         }
-        Err(ItemEditError::Stale(current)) => {
+        Err(WriteError::Stale(current)) => {
             let page = EditItemPage {
                 ctx,
                 incident,
@@ -200,7 +197,7 @@ pub async fn update_item(
             };
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
-        Err(ItemEditError::Failed(err)) => Err(err),
+        Err(WriteError::Failed(err)) => Err(err),
     }
 }
 

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use self::{db::ActionItem, domain::ActionItemFields};
 use crate::{
     auth::{db::User, domain::Role},
-    error::{AppError, Result},
+    error::{AppError, Result, WriteError},
     history::{self, domain::Change},
     state::AppState,
     web::require_role,
@@ -63,26 +63,6 @@ pub async fn add_item(
     Ok(item)
 }
 
-/// Why an item edit was not saved.
-#[derive(Debug)]
-pub enum ItemEditError {
-    /// Someone saved the item since: holds it as it now is.
-    Stale(Box<ActionItem>),
-    Failed(AppError),
-}
-
-impl From<AppError> for ItemEditError {
-    fn from(err: AppError) -> Self {
-        ItemEditError::Failed(err)
-    }
-}
-
-impl From<sqlx::Error> for ItemEditError {
-    fn from(err: sqlx::Error) -> Self {
-        ItemEditError::Failed(err.into())
-    }
-}
-
 /// Saves an item of `incident_id` if it is still at `version`.
 pub async fn edit_item(
     pool: &PgPool,
@@ -91,14 +71,14 @@ pub async fn edit_item(
     version: i32,
     fields: &ActionItemFields,
     author: &User,
-) -> std::result::Result<ActionItem, ItemEditError> {
+) -> std::result::Result<ActionItem, WriteError<ActionItem>> {
     let mut tx = pool.begin().await?;
     let current = db::lock_item(&mut *tx, id)
         .await?
         .filter(|i| i.incident_id == incident_id)
         .ok_or(AppError::NotFound)?;
     if current.version != version {
-        return Err(ItemEditError::Stale(Box::new(current)));
+        return Err(WriteError::Stale(Box::new(current)));
     }
     db::save_item(&mut *tx, id, fields).await?;
     let saved = db::find_item(&mut *tx, id).await?.ok_or(AppError::NotFound)?;

@@ -9,13 +9,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    CauseEditError,
     db::{self, Cause},
     domain::CauseInput,
 };
 use crate::{
-    error::{AppError, Result},
-    incidents::{api::json_rejection, db as incidents_db},
+    api::{json_rejection, required_version},
+    error::{AppError, Result, WriteError},
+    incidents::db as incidents_db,
     state::AppState,
     web::CurrentUser,
 };
@@ -79,10 +79,7 @@ pub async fn update_cause(
 ) -> Result<Json<Cause>> {
     let Json(body) = body.map_err(json_rejection)?;
     let current = db::find_cause(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let version =
-        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
-            AppError::Unprocessable("version: send the version your change is based on.".into())
-        })?;
+    let version = required_version(&body)?;
     let base = CauseInput {
         kind: current.kind.to_string(),
         category: current.category.clone(),
@@ -94,11 +91,8 @@ pub async fn update_cause(
     let fields = input.parse(&categories).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
     match super::edit_cause(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
         Ok(cause) => Ok(Json(cause)),
-        Err(CauseEditError::Stale(now)) => Err(AppError::Conflict(format!(
-            "The cause changed since version {version} (it is now at version {}); nothing was saved.",
-            now.version
-        ))),
-        Err(CauseEditError::Failed(err)) => Err(err),
+        Err(WriteError::Stale(now)) => Err(AppError::stale("cause", version, now.version)),
+        Err(WriteError::Failed(err)) => Err(err),
     }
 }
 

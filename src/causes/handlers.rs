@@ -10,18 +10,17 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    CauseEditError,
     db::{self, Cause},
     domain::{CauseInput, CauseKind, parse_category_name},
 };
 use crate::{
-    error::{AppError, Result, render},
+    error::{AppError, Result, WriteError, render},
     incidents::{
         db::Incident,
         handlers::{find_by_reference, incident_page},
     },
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
+    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
 };
 
 fn back_to_causes(incident: &Incident) -> Response {
@@ -138,9 +137,7 @@ pub async fn update_cause(
     Form(form): Form<CauseEditForm>,
 ) -> Result<Response> {
     let incident = find_by_reference(&state, &reference).await?;
-    let version: i32 = form.version.trim().parse().map_err(|_| {
-        AppError::BadRequest("The form has no version; reload the page and try again.".into())
-    })?;
+    let version = parse_version(&form.version)?;
     let categories = db::list_categories(&state.pool).await?;
     let fields = match form.cause.parse(&categories) {
         Ok(fields) => fields,
@@ -163,7 +160,7 @@ pub async fn update_cause(
             session::push_flash(&session, Flash::success("Cause saved.")).await?;
             Ok(back_to_causes(&incident))
         }
-        Err(CauseEditError::Stale(current)) => {
+        Err(WriteError::Stale(current)) => {
             let page = EditCausePage {
                 ctx,
                 incident,
@@ -176,7 +173,7 @@ pub async fn update_cause(
             };
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
-        Err(CauseEditError::Failed(err)) => Err(err),
+        Err(WriteError::Failed(err)) => Err(err),
     }
 }
 

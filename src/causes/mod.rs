@@ -16,7 +16,7 @@ use uuid::Uuid;
 use self::{db::Cause, domain::CauseFields};
 use crate::{
     auth::{db::User, domain::Role},
-    error::{AppError, Result},
+    error::{AppError, Result, WriteError},
     history::{self, domain::Change},
     state::AppState,
     web::require_role,
@@ -62,26 +62,6 @@ pub async fn add_cause(
     Ok(cause)
 }
 
-/// Why a cause edit was not saved.
-#[derive(Debug)]
-pub enum CauseEditError {
-    /// Someone saved the cause since: holds it as it now is.
-    Stale(Box<Cause>),
-    Failed(AppError),
-}
-
-impl From<AppError> for CauseEditError {
-    fn from(err: AppError) -> Self {
-        CauseEditError::Failed(err)
-    }
-}
-
-impl From<sqlx::Error> for CauseEditError {
-    fn from(err: sqlx::Error) -> Self {
-        CauseEditError::Failed(err.into())
-    }
-}
-
 /// Saves a cause of `incident_id` if it is still at `version`.
 pub async fn edit_cause(
     pool: &PgPool,
@@ -90,14 +70,14 @@ pub async fn edit_cause(
     version: i32,
     fields: &CauseFields,
     author: &User,
-) -> std::result::Result<Cause, CauseEditError> {
+) -> std::result::Result<Cause, WriteError<Cause>> {
     let mut tx = pool.begin().await?;
     let current = db::lock_cause(&mut *tx, id)
         .await?
         .filter(|c| c.incident_id == incident_id)
         .ok_or(AppError::NotFound)?;
     if current.version != version {
-        return Err(CauseEditError::Stale(Box::new(current)));
+        return Err(WriteError::Stale(Box::new(current)));
     }
     let saved = db::save_cause(&mut *tx, id, fields).await?;
     if saved.history_text() != current.history_text() {

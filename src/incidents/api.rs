@@ -15,6 +15,7 @@ use super::{
     domain::{Field, NewIncidentInput},
 };
 use crate::{
+    api::{json_rejection, required_version},
     error::{AppError, Result},
     state::AppState,
     web::CurrentUser,
@@ -88,25 +89,6 @@ pub async fn create_incident(
     Ok((StatusCode::CREATED, Json(incident)))
 }
 
-/// A JSON body that could not be taken as it is, in the API's terms.
-pub fn json_rejection(rejection: JsonRejection) -> AppError {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
-            "Send the body as JSON with Content-Type: application/json.".into(),
-        ),
-        JsonRejection::JsonSyntaxError(err) => {
-            AppError::BadRequest(format!("The body is not valid JSON: {}", err.body_text()))
-        }
-        JsonRejection::JsonDataError(err) => {
-            AppError::Unprocessable(format!("The body does not fit: {}", err.body_text()))
-        }
-        JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::PayloadTooLarge("The body is larger than allowed.".into())
-        }
-        other => AppError::BadRequest(other.body_text()),
-    }
-}
-
 /// `PATCH /api/v1/incidents/{id}`: any fields, with the `version` the
 /// change was based on; a stale version gets 409 and changes nothing.
 #[tracing::instrument(skip_all)]
@@ -117,10 +99,7 @@ pub async fn update_incident(
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Json<Incident>> {
     let Json(body) = body.map_err(json_rejection)?;
-    let version =
-        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
-            AppError::Unprocessable("version: send the version your change is based on.".into())
-        })?;
+    let version = required_version(&body)?;
     let mut edits = Vec::new();
     for (name, value) in body.iter().filter(|(name, _)| name.as_str() != "version") {
         let field = Field::from_name(name)
@@ -140,11 +119,7 @@ pub async fn update_incident(
     }
     match super::edit_incident(&state.pool, id, version, &edits, &user.0).await {
         Ok(incident) => Ok(Json(incident)),
-        Err(EditError::Stale(current)) => Err(AppError::Conflict(format!(
-            "The incident changed since version {version} (it is now at version {}); nothing was saved. \
-             Fetch it again and reapply your change.",
-            current.version
-        ))),
+        Err(EditError::Stale(current)) => Err(AppError::stale("incident", version, current.version)),
         Err(EditError::Invalid(errors)) => Err(AppError::Unprocessable(errors.summary())),
         Err(EditError::Failed(err)) => Err(err),
     }

@@ -22,7 +22,7 @@ use crate::{
     history,
     state::AppState,
     timeline,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
+    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
 };
 
 const PER_PAGE: i64 = 50;
@@ -143,7 +143,7 @@ pub async fn update_section(
 ) -> Result<Response> {
     let section = Section::parse(&section).ok_or(AppError::NotFound)?;
     let incident = find_by_reference(&state, &reference).await?;
-    let version = parse_version(form.get("version").map(String::as_str))?;
+    let version = parse_version(form.get("version").map_or("", String::as_str))?;
     let typed = |field: Field| form.get(field.name()).cloned().unwrap_or_default();
     let edits: Vec<(Field, String)> = section.fields().iter().map(|field| (*field, typed(*field))).collect();
     match super::edit_incident(&state.pool, incident.id, version, &edits, &user.0).await {
@@ -201,11 +201,6 @@ pub async fn update_section(
     }
 }
 
-fn parse_version(raw: Option<&str>) -> Result<i32> {
-    raw.and_then(|v| v.trim().parse::<i32>().ok())
-        .ok_or_else(|| AppError::BadRequest("The form has no version; reload the page and try again.".into()))
-}
-
 #[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct StatusForm {
@@ -223,7 +218,7 @@ pub async fn update_status(
     Form(form): Form<StatusForm>,
 ) -> Result<Response> {
     let incident = find_by_reference(&state, &reference).await?;
-    let version = parse_version(Some(&form.version))?;
+    let version = parse_version(&form.version)?;
     let edit = [(Field::Status, form.status)];
     let flash = match super::edit_incident(&state.pool, incident.id, version, &edit, &user.0).await {
         Ok(saved) => Flash::success(format!("{} is now {}.", saved.reference, saved.status.label())),

@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    EventEditError,
     db::{self, TimelineEvent},
     domain::EventInput,
 };
 use crate::{
-    error::{AppError, Result},
-    incidents::{api::json_rejection, db as incidents_db},
+    api::{json_rejection, required_version},
+    error::{AppError, Result, WriteError},
+    incidents::db as incidents_db,
     state::AppState,
     web::CurrentUser,
 };
@@ -52,10 +52,7 @@ pub async fn update_event(
 ) -> Result<Json<TimelineEvent>> {
     let Json(body) = body.map_err(json_rejection)?;
     let current = db::find_event(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let version =
-        body.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
-            AppError::Unprocessable("version: send the version your change is based on.".into())
-        })?;
+    let version = required_version(&body)?;
     let mut merged = json!({
         "occurred_at": crate::incidents::domain::moment_text(&Some(current.occurred_at)),
         "kind": current.kind,
@@ -76,11 +73,8 @@ pub async fn update_event(
     let fields = input.parse(&read_rfc3339).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
     match super::edit_event(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
         Ok(event) => Ok(Json(event)),
-        Err(EventEditError::Stale(now)) => Err(AppError::Conflict(format!(
-            "The event changed since version {version} (it is now at version {}); nothing was saved.",
-            now.version
-        ))),
-        Err(EventEditError::Failed(err)) => Err(err),
+        Err(WriteError::Stale(now)) => Err(AppError::stale("timeline event", version, now.version)),
+        Err(WriteError::Failed(err)) => Err(err),
     }
 }
 

@@ -10,19 +10,19 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    EventEditError, db,
+    db,
     domain::{EventInput, HypothesisStatus},
     paste::parse_pasted,
 };
 use crate::{
-    error::{AppError, Result, render},
+    error::{AppError, Result, WriteError, render},
     incidents::{
         db::Incident,
         domain::parse_moment,
         handlers::{find_by_reference, incident_page},
     },
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, clock::Zone, session},
+    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, clock::Zone, form::parse_version, session},
 };
 
 /// Reads a `datetime-local` value in the writer's zone.
@@ -228,7 +228,7 @@ pub async fn update_event(
             session::push_flash(&session, Flash::success("Timeline event saved.")).await?;
             Ok(back_to_timeline(&incident))
         }
-        Err(EventEditError::Stale(current)) => {
+        Err(WriteError::Stale(current)) => {
             let version = current.version;
             let page = EditEventPage {
                 ctx,
@@ -241,14 +241,8 @@ pub async fn update_event(
             };
             Ok((StatusCode::CONFLICT, render(&page)?).into_response())
         }
-        Err(EventEditError::Failed(err)) => Err(err),
+        Err(WriteError::Failed(err)) => Err(err),
     }
-}
-
-fn parse_version(raw: &str) -> Result<i32> {
-    raw.trim()
-        .parse()
-        .map_err(|_| AppError::BadRequest("The form has no version; reload the page and try again.".into()))
 }
 
 #[derive(Default, Deserialize)]
@@ -274,10 +268,10 @@ pub async fn update_hypothesis(
     let flash =
         match super::set_hypothesis_status(&state.pool, incident.id, id, version, status, &user.0).await {
             Ok(_) => Flash::success(format!("Hypothesis marked {status}.")),
-            Err(EventEditError::Stale(_)) => {
+            Err(WriteError::Stale(_)) => {
                 Flash::error("Someone changed that hypothesis a moment ago; check it and try again.")
             }
-            Err(EventEditError::Failed(err)) => return Err(err),
+            Err(WriteError::Failed(err)) => return Err(err),
         };
     session::push_flash(&session, flash).await?;
     Ok(back_to_timeline(&incident))

@@ -20,7 +20,7 @@ use self::{
 };
 use crate::{
     auth::{db::User, domain::Role},
-    error::{AppError, Result},
+    error::{AppError, Result, WriteError},
     history::{self, domain::Change},
     state::AppState,
     web::require_role,
@@ -73,26 +73,6 @@ pub async fn add_events(
     Ok(ids)
 }
 
-/// Why an event edit was not saved.
-#[derive(Debug)]
-pub enum EventEditError {
-    /// Someone saved the event since `version`: holds it as it now is.
-    Stale(Box<TimelineEvent>),
-    Failed(AppError),
-}
-
-impl From<AppError> for EventEditError {
-    fn from(err: AppError) -> Self {
-        EventEditError::Failed(err)
-    }
-}
-
-impl From<sqlx::Error> for EventEditError {
-    fn from(err: sqlx::Error) -> Self {
-        EventEditError::Failed(err.into())
-    }
-}
-
 /// Saves new fields for an event of `incident_id`, if it is still at `version`.
 pub async fn edit_event(
     pool: &PgPool,
@@ -101,14 +81,14 @@ pub async fn edit_event(
     version: i32,
     fields: &EventFields,
     author: &User,
-) -> std::result::Result<TimelineEvent, EventEditError> {
+) -> std::result::Result<TimelineEvent, WriteError<TimelineEvent>> {
     let mut tx = pool.begin().await?;
     let current = db::lock_event(&mut *tx, id)
         .await?
         .filter(|e| e.incident_id == incident_id)
         .ok_or(AppError::NotFound)?;
     if current.version != version {
-        return Err(EventEditError::Stale(Box::new(current)));
+        return Err(WriteError::Stale(Box::new(current)));
     }
     db::save_event(&mut *tx, id, fields).await?;
     let saved = db::find_event(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
@@ -135,13 +115,11 @@ pub async fn set_hypothesis_status(
     version: i32,
     status: HypothesisStatus,
     author: &User,
-) -> std::result::Result<TimelineEvent, EventEditError> {
+) -> std::result::Result<TimelineEvent, WriteError<TimelineEvent>> {
     let event =
         db::find_event(pool, id).await?.filter(|e| e.incident_id == incident_id).ok_or(AppError::NotFound)?;
     if event.hypothesis_status.is_none() {
-        return Err(EventEditError::Failed(AppError::Unprocessable(
-            "Only a hypothesis has a status.".into(),
-        )));
+        return Err(WriteError::Failed(AppError::Unprocessable("Only a hypothesis has a status.".into())));
     }
     let fields = EventFields { hypothesis_status: Some(status), ..event.fields() };
     edit_event(pool, incident_id, id, version, &fields, author).await

@@ -75,3 +75,10 @@ impl FormErrors {
         self.0.iter().map(|(field, message)| format!("{field}: {message}")).collect::<Vec<_>>().join("; ")
     }
 }
+
+/// The `version` field every edit form carries.
+pub fn parse_version(raw: &str) -> Result<i32, AppError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("The form has no version; reload the page and try again.".into()))
+}

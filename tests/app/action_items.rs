@@ -3,28 +3,14 @@
 use debrief::auth::domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, api_error};
-
-async fn open_incident(app: &TestApp, editor: &TestUser, title: &str) -> (String, String) {
-    let token = app.api_token(editor).await;
-    let created: Value = app
-        .api(reqwest::Method::POST, "/api/v1/incidents", &token)
-        .json(&json!({"title": title, "severity": "SEV2", "started_at": "2026-11-20T14:00:00Z"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (created["id"].as_str().unwrap().to_owned(), token)
-}
+use crate::helpers::{TestApp, api_error};
 
 #[tokio::test]
 async fn an_editor_adds_an_owned_action_item_and_it_shows_on_the_open_list() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
     let owner = app.create_user(Role::Viewer).await;
-    open_incident(&app, &editor, "Checkout 5xx").await;
+    app.open_incident(&editor).await;
     let owner_id = owner.id.to_string();
 
     let response = client
@@ -63,7 +49,7 @@ async fn an_editor_adds_an_owned_action_item_and_it_shows_on_the_open_list() {
 async fn done_items_leave_the_open_list() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    let (incident, token) = open_incident(&app, &editor, "Checkout 5xx").await;
+    let (incident, token) = app.open_incident(&editor).await;
     let item: Value = app
         .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/action_items"), &token)
         .json(&json!({"title": "Alert on goroutine count", "kind": "detect"}))
@@ -99,7 +85,7 @@ async fn done_items_leave_the_open_list() {
 async fn a_bad_action_item_form_shows_errors_by_field_and_keeps_the_input() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor, "Checkout 5xx").await;
+    app.open_incident(&editor).await;
 
     let response = client
         .submit(
@@ -126,7 +112,7 @@ async fn a_bad_action_item_form_shows_errors_by_field_and_keeps_the_input() {
 async fn the_api_manages_action_items_with_version_checks() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
-    let (incident, token) = open_incident(&app, &editor, "Checkout 5xx").await;
+    let (incident, token) = app.open_incident(&editor).await;
 
     let created = app
         .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/action_items"), &token)

@@ -3,27 +3,13 @@
 use debrief::auth::domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, api_error};
-
-async fn open_incident(app: &TestApp, editor: &TestUser) -> (String, String) {
-    let token = app.api_token(editor).await;
-    let created: Value = app
-        .api(reqwest::Method::POST, "/api/v1/incidents", &token)
-        .json(&json!({"title": "Checkout 5xx", "severity": "SEV2", "started_at": "2026-11-20T14:00:00Z"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (created["id"].as_str().unwrap().to_owned(), token)
-}
+use crate::helpers::{TestApp, api_error};
 
 #[tokio::test]
 async fn an_editor_adds_a_root_cause_with_its_chain_of_whys() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
 
     let response = client
         .submit(
@@ -56,7 +42,7 @@ async fn an_editor_adds_a_root_cause_with_its_chain_of_whys() {
 async fn a_cause_outside_the_taxonomy_is_refused_by_its_field() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
 
     let response = client
         .submit(
@@ -96,7 +82,7 @@ async fn admins_grow_the_taxonomy_and_editors_cannot() {
 async fn the_api_adds_edits_and_deletes_causes_with_version_checks() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
-    let (incident, token) = open_incident(&app, &editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
 
     let created = app
         .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/causes"), &token)

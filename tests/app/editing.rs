@@ -4,22 +4,7 @@
 use debrief::auth::domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, TestUser, api_error};
-
-/// Opens INC-1 through the API and returns its id.
-async fn open_incident(app: &TestApp, editor: &TestUser) -> String {
-    let token = app.api_token(editor).await;
-    let created: Value = app
-        .api(reqwest::Method::POST, "/api/v1/incidents", &token)
-        .json(&json!({"title": "Checkout 5xx", "severity": "SEV2", "started_at": "2026-11-20T14:00:00Z"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["id"].as_str().unwrap().to_owned()
-}
+use crate::helpers::{Client, TestApp, api_error};
 
 async fn save_section(
     client: &Client,
@@ -43,7 +28,7 @@ async fn summary_in_db(app: &TestApp) -> (String, i32) {
 async fn an_editor_edits_a_section_and_the_page_renders_its_markdown() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     let form = client.get_text("/incidents/INC-1/edit/summary").await;
     assert!(form.contains("name=\"version\" value=\"1\""), "{form}");
 
@@ -63,7 +48,7 @@ async fn two_editors_save_from_the_same_version_and_nothing_of_the_first_is_lost
     let app = TestApp::spawn().await;
     let (editor, first) = app.signed_in(Role::Editor).await;
     let (_, second) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
 
     let won = save_section(&first, "summary", "1", &[("summary", "The first editor's summary.")]).await;
     let lost = save_section(&second, "summary", "1", &[("summary", "The second editor's summary.")]).await;
@@ -90,7 +75,7 @@ async fn two_editors_save_from_the_same_version_and_nothing_of_the_first_is_lost
 async fn a_stale_api_patch_gets_409_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
-    let id = open_incident(&app, &editor).await;
+    let (id, _) = app.open_incident(&editor).await;
     let token = app.api_token(&editor).await;
     let patch =
         |body: Value| app.api(reqwest::Method::PATCH, &format!("/api/v1/incidents/{id}"), &token).json(&body);
@@ -124,7 +109,7 @@ async fn a_stale_api_patch_gets_409_and_changes_nothing() {
 async fn hostile_markdown_in_every_section_comes_out_inert() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    let id = open_incident(&app, &editor).await;
+    let (id, _) = app.open_incident(&editor).await;
     let token = app.api_token(&editor).await;
     let hostile = "<script>alert('x')</script> <img src=x onerror=alert(1)> [run](javascript:alert(1)) \
                    <iframe src=https://evil.example></iframe>";
@@ -173,7 +158,7 @@ async fn hostile_markdown_in_every_section_comes_out_inert() {
 async fn the_workflow_goes_draft_review_published_one_step_at_a_time() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    let id = open_incident(&app, &editor).await;
+    let (id, _) = app.open_incident(&editor).await;
     let token = app.api_token(&editor).await;
 
     let skip = app
@@ -218,7 +203,7 @@ async fn the_workflow_goes_draft_review_published_one_step_at_a_time() {
 async fn milestones_must_be_in_order_and_give_the_durations() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     let milestones = |detected: &'static str| {
         vec![
             ("started_at", "2026-11-20T14:00"),
@@ -250,7 +235,7 @@ async fn milestones_must_be_in_order_and_give_the_durations() {
 async fn viewers_read_the_postmortem_but_cannot_edit_it() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     let (_, viewer) = app.signed_in(Role::Viewer).await;
 
     let page = viewer.get_text("/incidents/INC-1").await;
@@ -266,7 +251,7 @@ async fn viewers_read_the_postmortem_but_cannot_edit_it() {
 async fn the_history_shows_a_readable_diff_between_two_revisions() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     save_section(&client, "summary", "1", &[("summary", "Line one.\nLine two.")]).await;
     save_section(&client, "summary", "2", &[("summary", "Line one.\nLine 2, corrected.")]).await;
 

@@ -136,6 +136,18 @@ impl TestApp {
         response.json().await.expect("the API answers JSON")
     }
 
+    /// Opens INC-1 ("Checkout 5xx", started 2026-11-20 14:00 UTC) through the
+    /// API as `editor`; returns its id and the token used.
+    pub async fn open_incident(&self, editor: &TestUser) -> (String, String) {
+        let token = self.api_token(editor).await;
+        let body = serde_json::json!({"title": "Checkout 5xx", "severity": "SEV2", "started_at": "2026-11-20T14:00:00Z"});
+        let response =
+            self.api(reqwest::Method::POST, "/api/v1/incidents", &token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201, "the incident opens");
+        let created: serde_json::Value = response.json().await.unwrap();
+        (created["id"].as_str().unwrap().to_owned(), token)
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.expect("count query works")
     }

@@ -3,21 +3,7 @@
 use debrief::auth::domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Client, TestApp, TestUser, api_error};
-
-async fn open_incident(app: &TestApp, editor: &TestUser) -> (String, String) {
-    let token = app.api_token(editor).await;
-    let created: Value = app
-        .api(reqwest::Method::POST, "/api/v1/incidents", &token)
-        .json(&json!({"title": "Checkout 5xx", "severity": "SEV2", "started_at": "2026-11-20T13:55:00Z"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (created["id"].as_str().unwrap().to_owned(), token)
-}
+use crate::helpers::{Client, TestApp, api_error};
 
 async fn events(app: &TestApp) -> Vec<(String, String, String, Option<String>)> {
     sqlx::query_as(
@@ -37,7 +23,7 @@ async fn paste(client: &Client, lines: &str) -> reqwest::Response {
 async fn pasted_lines_become_events_in_the_writers_zone_and_the_rest_are_shown_back() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     let zone = client.submit("/account", "/account/time_zone", &[("time_zone", "Europe/Paris")]).await;
     assert_eq!(zone.status(), 303);
 
@@ -78,7 +64,7 @@ async fn pasted_lines_become_events_in_the_writers_zone_and_the_rest_are_shown_b
 async fn a_paste_with_nothing_readable_adds_nothing_and_says_why() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
 
     let response = paste(&client, "no time here\n25:00 impossible").await;
 
@@ -92,7 +78,7 @@ async fn a_paste_with_nothing_readable_adds_nothing_and_says_why() {
 async fn a_hypothesis_is_confirmed_in_place_and_the_history_says_so() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     let added = client
         .submit(
             "/incidents/INC-1",
@@ -127,7 +113,7 @@ async fn a_hypothesis_is_confirmed_in_place_and_the_history_says_so() {
 async fn an_event_form_error_shows_by_its_field_with_the_input_kept() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
 
     let response = client
         .submit(
@@ -148,7 +134,7 @@ async fn an_event_form_error_shows_by_its_field_with_the_input_kept() {
 async fn deleting_an_event_removes_only_it() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    open_incident(&app, &editor).await;
+    app.open_incident(&editor).await;
     paste(&client, "14:02 first\n14:03 second\n14:04 third").await;
     let second: uuid::Uuid = sqlx::query_scalar("select id from timeline_event where body = 'second'")
         .fetch_one(&app.pool)
@@ -169,7 +155,7 @@ async fn deleting_an_event_removes_only_it() {
 async fn the_api_adds_edits_and_deletes_events_with_version_checks() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
-    let (incident, token) = open_incident(&app, &editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
 
     let created = app
         .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/timeline"), &token)
