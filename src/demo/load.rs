@@ -229,8 +229,9 @@ async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast:
         let due_on = postmortem.closed_on() + Duration::days(item.due_in_days);
         insert_action_item(&mut *tx, incident_id, item, author(item.owner), due_on).await?;
     }
-    let published = postmortem.status == Status::Published;
-    history::db::record(tx, incident_id, opened_by, REVISION_SUMMARY, &[], published).await
+    // Loading is how the postmortem came to be, not a change after its
+    // publication: the page would otherwise flag every demo incident.
+    history::db::record(tx, incident_id, opened_by, REVISION_SUMMARY, &[], false).await
 }
 
 #[tracing::instrument(skip_all)]
