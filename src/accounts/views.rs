@@ -18,9 +18,3 @@ pub struct AccountPage {
     pub errors: FormErrors,
     pub zones: Vec<String>,
 }
-
-/// `2026-11-22 14:02 UTC`
-pub fn format_time(at: &time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
-}

@@ -18,7 +18,7 @@ pub struct HistoryPage {
 
 impl HistoryPage {
     pub fn moment(&self, revision: &Revision) -> String {
-        crate::accounts::views::format_time(&revision.created_at)
+        self.ctx.time(&revision.created_at)
     }
 
     pub fn fields(&self, revision: &Revision) -> String {

@@ -83,7 +83,9 @@ pub async fn create_incident(
         tags: body.tags.join(","),
         summary: body.summary,
     };
-    let fields = input.parse().map_err(|errors| AppError::Unprocessable(errors.summary()))?;
+    let fields = input
+        .parse(&super::domain::parse_moment)
+        .map_err(|errors| AppError::Unprocessable(errors.summary()))?;
     let incident = super::open_incident(&state.pool, &fields, &user.0).await?;
     tracing::info!(incident = %incident.reference, "incident created through the API");
     Ok((StatusCode::CREATED, Json(incident)))

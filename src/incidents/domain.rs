@@ -206,12 +206,16 @@ pub struct NewIncidentFields {
 }
 
 impl NewIncidentInput {
-    /// Parses every field, collecting a message for each one that is wrong.
-    pub fn parse(&self) -> Result<NewIncidentFields, crate::web::FormErrors> {
+    /// Parses every field, collecting a message for each one that is wrong;
+    /// `read_time` reads the start (in the writer's zone, for forms).
+    pub fn parse(
+        &self,
+        read_time: &dyn Fn(&str) -> Result<OffsetDateTime, String>,
+    ) -> Result<NewIncidentFields, crate::web::FormErrors> {
         let mut errors = crate::web::FormErrors::default();
         let title = errors.check("title", Title::parse(&self.title));
         let severity = errors.check("severity", Severity::parse(&self.severity));
-        let started_at = errors.check("started_at", parse_moment(&self.started_at));
+        let started_at = errors.check("started_at", read_time(&self.started_at));
         let services = errors.check("services", parse_labels(&self.services, "service"));
         let tags = errors.check("tags", parse_labels(&self.tags, "tag"));
         let summary = errors.check("summary", bounded_text(&self.summary, "summary"));

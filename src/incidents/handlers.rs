@@ -13,8 +13,10 @@ use std::collections::HashMap;
 use super::{
     EditError,
     db::{self, Incident},
-    domain::{Field, NewIncidentInput, Section, Severity},
-    views::{Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage},
+    domain::{Field, NewIncidentInput, Section, Severity, moment_text},
+    views::{
+        Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage, input_in_zone,
+    },
 };
 use crate::{
     action_items, auth, causes,
@@ -49,11 +51,9 @@ pub async fn list_incidents(
 /// `GET /incidents/new`
 #[tracing::instrument(skip_all)]
 pub async fn new_incident_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>> {
-    let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let form = NewIncidentInput {
         severity: Severity::Sev3.to_string(),
-        started_at: now.format(&format).unwrap_or_default(),
+        started_at: ctx.zone.input(&time::OffsetDateTime::now_utc()),
         ..Default::default()
     };
     let known = db::known_labels(&state.pool).await?;
@@ -69,7 +69,9 @@ pub async fn create_incident(
     ctx: PageCtx,
     Form(form): Form<NewIncidentInput>,
 ) -> Result<Response> {
-    let fields = match form.parse() {
+    let zone = ctx.zone.clone();
+    let parsed = form.parse(&|raw: &str| zone.read_local(raw));
+    let fields = match parsed {
         Ok(fields) => fields,
         Err(errors) => {
             let known = db::known_labels(&state.pool).await?;
@@ -124,7 +126,7 @@ pub async fn edit_section_form(
 ) -> Result<Html<String>> {
     let section = Section::parse(&section).ok_or(AppError::NotFound)?;
     let incident = find_by_reference(&state, &reference).await?;
-    let fields = section.fields().iter().map(|field| FieldInput::of(&incident, *field)).collect();
+    let fields = section.fields().iter().map(|field| FieldInput::of(&incident, *field, &ctx.zone)).collect();
     let version = incident.version;
     let known = db::known_labels(&state.pool).await?;
     render(&EditSectionPage { ctx, incident, section, fields, version, conflict: None, known })
@@ -145,8 +147,27 @@ pub async fn update_section(
     let incident = find_by_reference(&state, &reference).await?;
     let version = parse_version(form.get("version").map_or("", String::as_str))?;
     let typed = |field: Field| form.get(field.name()).cloned().unwrap_or_default();
-    let edits: Vec<(Field, String)> = section.fields().iter().map(|field| (*field, typed(*field))).collect();
-    match super::edit_incident(&state.pool, incident.id, version, &edits, &user.0).await {
+    let zone = ctx.zone.clone();
+    // Moments are typed in the writer's zone; the incident keeps them in UTC.
+    let mut zone_errors = FormErrors::default();
+    let mut edits: Vec<(Field, String)> = Vec::new();
+    for field in section.fields() {
+        let raw = typed(*field);
+        if field.is_moment() && !raw.trim().is_empty() {
+            match zone.read_local(&raw) {
+                Ok(at) => edits.push((*field, moment_text(&Some(at)))),
+                Err(message) => zone_errors.add(field.name(), message),
+            }
+        } else {
+            edits.push((*field, raw));
+        }
+    }
+    let outcome = if zone_errors.is_empty() {
+        super::edit_incident(&state.pool, incident.id, version, &edits, &user.0).await
+    } else {
+        Err(EditError::Invalid(zone_errors))
+    };
+    match outcome {
         Ok(saved) => {
             session::push_flash(&session, Flash::success(format!("{} saved.", section.title()))).await?;
             Ok(Redirect::to(&format!("/incidents/{}#{}", saved.reference, section.name())).into_response())
@@ -158,7 +179,7 @@ pub async fn update_section(
                 .map(|field| FieldInput {
                     value: typed(*field),
                     error: errors.get(field.name()).map(str::to_owned),
-                    ..FieldInput::of(&incident, *field)
+                    ..FieldInput::of(&incident, *field, &zone)
                 })
                 .collect();
             let known = db::known_labels(&state.pool).await?;
@@ -171,12 +192,12 @@ pub async fn update_section(
                 .fields()
                 .iter()
                 .map(|field| {
-                    let theirs = current.input_of(*field);
+                    let theirs = input_in_zone(&current, *field, &zone);
                     let mine = typed(*field);
                     FieldInput {
                         theirs: (theirs != mine).then_some(theirs),
                         value: mine,
-                        ..FieldInput::of(&current, *field)
+                        ..FieldInput::of(&current, *field, &zone)
                     }
                 })
                 .collect();

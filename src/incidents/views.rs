@@ -20,7 +20,7 @@ use crate::{
         domain::{EventInput, EventKind, HypothesisStatus},
         paste::RejectedLine,
     },
-    web::{FormErrors, PageCtx, markdown},
+    web::{FormErrors, PageCtx, clock::Zone, markdown},
 };
 
 #[derive(Template)]
@@ -257,9 +257,22 @@ pub struct FieldInput {
 }
 
 impl FieldInput {
-    pub fn of(incident: &Incident, field: Field) -> FieldInput {
-        FieldInput { field, value: incident.input_of(field), error: None, theirs: None }
+    /// The field's value as the form shows it, moments in the reader's zone.
+    pub fn of(incident: &Incident, field: Field, zone: &Zone) -> FieldInput {
+        FieldInput { field, value: input_in_zone(incident, field, zone), error: None, theirs: None }
     }
+}
+
+/// A field's input value; moments as `datetime-local` values in `zone`.
+pub fn input_in_zone(incident: &Incident, field: Field, zone: &Zone) -> String {
+    let moment = match field {
+        Field::StartedAt => Some(incident.started_at),
+        Field::DetectedAt => incident.detected_at,
+        Field::MitigatedAt => incident.mitigated_at,
+        Field::ResolvedAt => incident.resolved_at,
+        other => return incident.input_of(other),
+    };
+    moment.map(|at| zone.input(&at)).unwrap_or_default()
 }
 
 /// Someone saved while the user was editing.
@@ -284,11 +297,6 @@ impl EditSectionPage {
     pub fn severities(&self) -> [Severity; 4] {
         Severity::ALL
     }
-}
-
-/// `2026-11-22 14:02 UTC`
-pub fn moment(at: &OffsetDateTime) -> String {
-    crate::accounts::views::format_time(at)
 }
 
 /// `1 h 05 min` between two moments, or nothing if either is missing.

@@ -18,22 +18,11 @@ use crate::{
     error::{AppError, Result, WriteError, render},
     incidents::{
         db::Incident,
-        domain::parse_moment,
         handlers::{find_by_reference, incident_page},
     },
     state::AppState,
     web::{CurrentUser, Flash, Form, FormErrors, PageCtx, clock::Zone, form::parse_version, session},
 };
-
-/// Reads a `datetime-local` value in the writer's zone.
-fn local_reader(zone: &Zone) -> impl Fn(&str) -> std::result::Result<time::OffsetDateTime, String> + '_ {
-    move |raw: &str| {
-        let local = parse_moment(raw)?;
-        let wall = time::PrimitiveDateTime::new(local.date(), local.time());
-        zone.to_utc(wall)
-            .ok_or_else(|| format!("{raw} does not exist in {} (the clocks skip it).", zone.name()))
-    }
-}
 
 fn back_to_timeline(incident: &Incident) -> Response {
     Redirect::to(&format!("/incidents/{}#timeline", incident.reference)).into_response()
@@ -51,7 +40,7 @@ pub async fn create_event(
 ) -> Result<Response> {
     let incident = find_by_reference(&state, &reference).await?;
     let zone = ctx.zone.clone();
-    let reader = local_reader(&zone);
+    let reader = |raw: &str| zone.read_local(raw);
     let parsed = form.parse(&reader);
     match parsed {
         Ok(fields) => {
@@ -206,7 +195,7 @@ pub async fn update_event(
     let incident = find_by_reference(&state, &reference).await?;
     let version = parse_version(&form.version)?;
     let zone = ctx.zone.clone();
-    let reader = local_reader(&zone);
+    let reader = |raw: &str| zone.read_local(raw);
     let parsed = form.event.parse(&reader);
     let fields = match parsed {
         Ok(fields) => fields,

@@ -77,6 +77,18 @@ impl Zone {
         OffsetDateTime::from_unix_timestamp(zoned.timestamp().as_second()).ok()
     }
 
+    /// Reads what a `datetime-local` input sent, as a time in this zone (an
+    /// RFC 3339 time with its own offset is taken as it is).
+    pub fn read_local(&self, raw: &str) -> Result<OffsetDateTime, String> {
+        if let Ok(at) = OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339) {
+            return Ok(at);
+        }
+        let typed = crate::incidents::domain::parse_moment(raw)?;
+        let wall = PrimitiveDateTime::new(typed.date(), typed.time());
+        self.to_utc(wall)
+            .ok_or_else(|| format!("{} does not exist in {} (the clocks skip it).", raw.trim(), self.name))
+    }
+
     fn local(&self, at: &OffsetDateTime) -> civil::DateTime {
         self.timestamp(at).to_zoned(self.tz.clone()).datetime()
     }

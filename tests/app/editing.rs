@@ -269,3 +269,39 @@ async fn the_history_shows_a_readable_diff_between_two_revisions() {
     assert!(whole.contains("<span class=\"diff-added\">+ Line 2, corrected.</span>"), "{whole}");
     assert!(!whole.contains("- Line two."), "the first revision had no summary yet");
 }
+
+#[tokio::test]
+async fn milestones_are_typed_and_shown_in_the_editors_zone() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    app.open_incident(&editor).await;
+    client.submit("/account", "/account/time_zone", &[("time_zone", "Europe/Paris")]).await;
+    let form = client.get_text("/incidents/INC-1/edit/milestones").await;
+    assert!(
+        form.contains("name=\"started_at\" type=\"datetime-local\" value=\"2026-11-20T15:00\""),
+        "{form}"
+    );
+
+    let response = save_section(
+        &client,
+        "milestones",
+        "1",
+        &[
+            ("started_at", "2026-11-20T15:00"),
+            ("detected_at", "2026-11-20T15:07"),
+            ("mitigated_at", ""),
+            ("resolved_at", ""),
+        ],
+    )
+    .await;
+
+    assert_eq!(response.status(), 303);
+    let detected: String =
+        sqlx::query_scalar("select to_char(detected_at at time zone 'UTC', 'HH24:MI') from incident")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(detected, "14:07", "stored in UTC");
+    let page = client.get_text("/incidents/INC-1").await;
+    assert!(page.contains("2026-11-20 15:07 CET") && page.contains("Time to detect</dt><dd>7 min"), "{page}");
+}
