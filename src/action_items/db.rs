@@ -95,13 +95,11 @@ pub async fn list_open(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<OpenAc
         incident_number: i32,
         incident_title: String,
     }
-    let sql = format!(
-        "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, a.priority, \
+    let sql = "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, a.priority, \
          a.status, a.tracker_url, a.version, i.number as incident_number, i.title as incident_title \
          from action_item a join incident i on i.id = a.incident_id left join app_user u on u.id = a.owner_id \
          where a.status in ('open', 'in_progress') \
-         order by a.due_on nulls last, a.priority, i.number desc limit $1"
-    );
+         order by a.due_on nulls last, a.priority, i.number desc limit $1".to_string();
     let rows = sqlx::query_as::<_, Row>(&sql).bind(limit).fetch_all(db).await?;
     rows.into_iter()
         .map(|row| {

@@ -75,10 +75,8 @@ pub async fn lock_cause(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Caus
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_cause(db: impl PgExecutor<'_>, incident_id: Uuid, fields: &CauseFields) -> Result<Cause> {
-    let sql = format!(
-        "insert into cause (id, incident_id, kind, category, description, whys) values ($1, $2, $3, $4, $5, $6) \
-         returning id, incident_id, kind, category, description, whys, version"
-    );
+    let sql = "insert into cause (id, incident_id, kind, category, description, whys) values ($1, $2, $3, $4, $5, $6) \
+         returning id, incident_id, kind, category, description, whys, version".to_string();
     let row = sqlx::query_as::<_, CauseRow>(&sql)
         .bind(Uuid::now_v7())
         .bind(incident_id)

@@ -36,18 +36,16 @@ pub struct TestApp {
 }
 
 /// Settings a test may change before the app starts.
+#[derive(Default)]
 pub struct Options {
     pub vars: HashMap<String, String>,
     /// Reach PostgreSQL through this `host:port` instead of directly.
     pub database_host: Option<String>,
-    pub tweak: Option<Box<dyn FnOnce(&mut Config)>>,
+    pub tweak: Option<ConfigTweak>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options { vars: HashMap::new(), database_host: None, tweak: None }
-    }
-}
+/// A change to the configuration, made after it is read from the variables.
+pub type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
 
 impl TestApp {
     pub async fn spawn() -> TestApp {

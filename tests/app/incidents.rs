@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{Options, TestApp, api_error};
 
-fn new_incident<'a>(title: &'a str) -> Vec<(&'a str, &'a str)> {
+fn new_incident(title: &str) -> Vec<(&str, &str)> {
     vec![
         ("title", title),
         ("severity", "SEV2"),
