@@ -77,11 +77,12 @@ async function submitInPlace(form, section) {
 
 /** Loads the edit page of a section and puts its form in place of the section's text. */
 async function openInPlace(link) {
-  const section = link.closest("section, header");
+  const section = link.closest("li.event, section, header");
   try {
     const response = await fetch(link.href, { credentials: "same-origin" });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const form = page.querySelector("main form.form");
+    const extra = Array.from(page.querySelectorAll("main form:not(.form)"));
     if (!response.ok || !form || !section) {
       window.location.href = link.href;
       return;
@@ -89,6 +90,7 @@ async function openInPlace(link) {
     const holder = document.createElement("div");
     holder.className = "card inline-edit";
     holder.appendChild(document.importNode(form, true));
+    extra.forEach((other) => holder.appendChild(document.importNode(other, true)));
     const cancel = holder.querySelector(".form-actions a");
     if (cancel) {
       cancel.addEventListener("click", (event) => {

@@ -122,18 +122,23 @@ async fn a_new_admin_sets_up_debrief_signs_out_and_signs_in_again_in_a_browser()
     }
 }
 
+/// The element, once it is there (pages change in place, a moment later).
+async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
+    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap()
+}
+
 async fn click(browser: &Client, css: &str) {
-    browser.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    element(browser, css).await.click().await.unwrap();
 }
 
 async fn set(browser: &Client, css: &str, value: &str) {
-    let field = browser.find(Locator::Css(css)).await.unwrap();
+    let field = element(browser, css).await;
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
 }
 
 async fn choose(browser: &Client, css: &str, value: &str) {
-    let select = browser.find(Locator::Css(css)).await.unwrap();
+    let select = element(browser, css).await;
     select.select_by_value(value).await.unwrap();
 }
 
@@ -191,6 +196,19 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         let timeline =
             wait_for_text(&browser, "[data-testid=timeline]", "payment client has no timeout").await;
         assert!(timeline.contains("alert fired"), "{timeline}");
+
+        // A line pasted by mistake is deleted in place: its edit form opens where it stands.
+        set(&browser, "#lines", "14:20 pasted by mistake").await;
+        click(&browser, "#paste button").await;
+        wait_for_text(&browser, "[data-testid=timeline]", "pasted by mistake").await;
+        let events = browser.find_all(Locator::Css("li.event")).await.unwrap();
+        events.last().unwrap().find(Locator::Css("a.edit-link")).await.unwrap().click().await.unwrap();
+        click(&browser, ".inline-edit [data-testid=delete-event]").await;
+        browser.accept_alert().await.unwrap();
+        wait_for_text(&browser, ".flash", "Event deleted from the timeline.").await;
+        let timeline =
+            browser.find(Locator::Css("[data-testid=timeline]")).await.unwrap().text().await.unwrap();
+        assert!(!timeline.contains("pasted by mistake") && timeline.contains("alert fired"), "{timeline}");
 
         // The hypothesis becomes confirmed, in place.
         choose(&browser, "[data-kind=hypothesis] select[name=hypothesis_status]", "confirmed").await;
