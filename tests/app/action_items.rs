@@ -154,3 +154,48 @@ async fn the_api_manages_action_items_with_version_checks() {
     assert_eq!(deleted.status(), 204);
     assert_eq!(app.count("select count(*) from action_item").await, 0);
 }
+
+#[tokio::test]
+async fn a_stale_action_item_edit_is_refused_and_keeps_the_users_text() {
+    let app = TestApp::spawn().await;
+    let (editor, first) = app.signed_in(Role::Editor).await;
+    let (_, second) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let item: Value = app
+        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/action_items"), &token)
+        .json(&json!({"title": "Add timeouts", "kind": "prevent"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let action = format!("/incidents/INC-1/action_items/{}/edit", item["id"].as_str().unwrap());
+    let save = |client: &crate::helpers::Client, title: &'static str| {
+        let (client, action) = (client.clone(), action.clone());
+        async move {
+            let fields = [
+                ("version", "1"),
+                ("title", title),
+                ("kind", "prevent"),
+                ("priority", "P1"),
+                ("status", "open"),
+            ];
+            client.submit(&action, &action, &fields).await
+        }
+    };
+
+    assert_eq!(save(&first, "Add timeouts to the payment client").await.status(), 303);
+    let lost = save(&second, "Add timeouts everywhere").await;
+
+    assert_eq!(lost.status(), 409);
+    let page = lost.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"conflict\"") && page.contains("value=\"Add timeouts everywhere\""),
+        "{page}"
+    );
+    assert!(page.contains("Add timeouts to the payment client"), "the newer item is shown");
+    let saved: String =
+        sqlx::query_scalar("select title from action_item").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(saved, "Add timeouts to the payment client");
+}

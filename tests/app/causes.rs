@@ -117,3 +117,48 @@ async fn the_api_adds_edits_and_deletes_causes_with_version_checks() {
     assert_eq!(deleted.status(), 204);
     assert_eq!(app.count("select count(*) from cause").await, 0);
 }
+
+#[tokio::test]
+async fn a_stale_cause_edit_shows_the_newer_cause_and_keeps_the_users_text() {
+    let app = TestApp::spawn().await;
+    let (editor, first) = app.signed_in(Role::Editor).await;
+    let (_, second) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let cause: Value = app
+        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/causes"), &token)
+        .json(&json!({"kind": "root", "category": "missing timeout", "description": "first draft"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let action = format!("/incidents/INC-1/causes/{}/edit", cause["id"].as_str().unwrap());
+    let save = |client: &crate::helpers::Client, description: &'static str| {
+        let (client, action) = (client.clone(), action.clone());
+        async move {
+            let fields = [
+                ("version", "1"),
+                ("kind", "root"),
+                ("category", "missing timeout"),
+                ("description", description),
+            ];
+            client.submit(&action, &action, &fields).await
+        }
+    };
+
+    assert_eq!(save(&first, "the first editor's words").await.status(), 303);
+    let lost = save(&second, "the second editor's words").await;
+
+    assert_eq!(lost.status(), 409);
+    let page = lost.text().await.unwrap();
+    assert!(page.contains("data-testid=\"conflict\"") && page.contains("the first editor"), "{page}");
+    assert!(
+        page.contains("the second editor&#39;s words</textarea>")
+            || page.contains("the second editor&#x27;s words</textarea>"),
+        "{page}"
+    );
+    let saved: String =
+        sqlx::query_scalar("select description from cause").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(saved, "the first editor's words");
+}

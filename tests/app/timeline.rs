@@ -193,3 +193,39 @@ async fn the_api_adds_edits_and_deletes_events_with_version_checks() {
     assert_eq!(deleted.status(), 204);
     assert!(events(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn two_editors_changing_one_event_cannot_overwrite_each_other() {
+    let app = TestApp::spawn().await;
+    let (editor, first) = app.signed_in(Role::Editor).await;
+    let (_, second) = app.signed_in(Role::Editor).await;
+    app.open_incident(&editor).await;
+    paste(&first, "14:02 alert fired").await;
+    let id: uuid::Uuid =
+        sqlx::query_scalar("select id from timeline_event").fetch_one(&app.pool).await.unwrap();
+    let edit = |client: &Client, body: &'static str| {
+        let client = client.clone();
+        async move {
+            let action = format!("/incidents/INC-1/timeline/{id}/edit");
+            let fields =
+                [("version", "1"), ("occurred_at", "2026-11-20T14:02"), ("kind", "alert"), ("body", body)];
+            client.submit(&action, &action, &fields).await
+        }
+    };
+
+    let won = edit(&first, "alert fired: 5xx > 5%").await;
+    let lost = edit(&second, "alert fired on checkout").await;
+
+    assert_eq!(won.status(), 303);
+    assert_eq!(lost.status(), 409);
+    let page = lost.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"conflict\"") && page.contains(">alert fired on checkout</textarea>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("alert fired: 5xx &gt; 5%") || page.contains("alert fired: 5xx &#62; 5%"),
+        "{page}"
+    );
+    assert_eq!(events(&app).await[0].2, "alert fired: 5xx > 5%");
+}
