@@ -72,10 +72,6 @@ pub struct ErrorReport {
 }
 
 impl AppError {
-    pub fn forbidden() -> Self {
-        AppError::Forbidden("You do not have permission to do that.".into())
-    }
-
     /// A write based on `base` when the record is now at `now`: 409.
     pub fn stale(what: &str, base: i32, now: i32) -> Self {
         AppError::Conflict(format!(
