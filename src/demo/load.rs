@@ -9,7 +9,15 @@ use uuid::Uuid;
 
 use super::{Persona, ensure_user};
 use crate::{
+    action_items::{
+        self,
+        domain::{ActionItemFields, ActionKind, ActionStatus, Priority},
+    },
     auth::domain::{NewPassword, Role},
+    causes::{
+        self,
+        domain::{CauseFields, CauseKind},
+    },
     error::{AppError, Result},
     history,
     incidents::domain::{Severity, Status},
@@ -79,11 +87,11 @@ pub struct TimelineEntry {
     pub evidence: String,
 }
 
-/// A cause; `kind` and `category` are checked by the schema.
+/// A cause; its category is checked against the taxonomy by the schema.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CauseEntry {
-    pub kind: String,
+    pub kind: CauseKind,
     pub category: String,
     pub description: String,
     pub whys: Vec<String>,
@@ -94,9 +102,9 @@ pub struct CauseEntry {
 #[serde(deny_unknown_fields)]
 pub struct ActionItemEntry {
     pub title: String,
-    pub kind: String,
-    pub priority: String,
-    pub status: String,
+    pub kind: ActionKind,
+    pub priority: Priority,
+    pub status: ActionStatus,
     pub owner: CastIndex,
     pub due_in_days: i64,
     pub tracker_url: Option<String>,
@@ -223,11 +231,12 @@ async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast:
         timeline::db::insert_event(&mut *tx, incident_id, &event.fields(), author(event.author)).await?;
     }
     for cause in &postmortem.causes {
-        insert_cause(&mut *tx, incident_id, cause).await?;
+        causes::db::insert_cause(&mut *tx, incident_id, &cause.fields()).await?;
     }
     for item in &postmortem.action_items {
         let due_on = postmortem.closed_on() + Duration::days(item.due_in_days);
-        insert_action_item(&mut *tx, incident_id, item, author(item.owner), due_on).await?;
+        action_items::db::insert_item(&mut *tx, incident_id, &item.fields(author(item.owner), due_on))
+            .await?;
     }
     // Loading is how the postmortem came to be, not a change after its
     // publication: the page would otherwise flag every demo incident.
@@ -266,45 +275,29 @@ async fn insert_incident(tx: &mut PgConnection, postmortem: &Postmortem, created
     Ok(id)
 }
 
-#[tracing::instrument(skip_all)]
-async fn insert_cause(tx: &mut PgConnection, incident_id: Uuid, cause: &CauseEntry) -> Result<()> {
-    let sql = "insert into cause (id, incident_id, kind, category, description, whys) \
-               values ($1, $2, $3, $4, $5, $6)";
-    sqlx::query(sql)
-        .bind(Uuid::now_v7())
-        .bind(incident_id)
-        .bind(&cause.kind)
-        .bind(&cause.category)
-        .bind(&cause.description)
-        .bind(&cause.whys)
-        .execute(tx)
-        .await?;
-    Ok(())
+impl CauseEntry {
+    fn fields(&self) -> CauseFields {
+        CauseFields {
+            kind: self.kind,
+            category: self.category.clone(),
+            description: self.description.clone(),
+            whys: self.whys.clone(),
+        }
+    }
 }
 
-#[tracing::instrument(skip_all)]
-async fn insert_action_item(
-    tx: &mut PgConnection,
-    incident_id: Uuid,
-    item: &ActionItemEntry,
-    owner_id: Uuid,
-    due_on: Date,
-) -> Result<()> {
-    let sql = "insert into action_item (id, incident_id, title, kind, owner_id, due_on, priority, status, \
-               tracker_url) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    sqlx::query(sql)
-        .bind(Uuid::now_v7())
-        .bind(incident_id)
-        .bind(&item.title)
-        .bind(&item.kind)
-        .bind(owner_id)
-        .bind(due_on)
-        .bind(&item.priority)
-        .bind(&item.status)
-        .bind(&item.tracker_url)
-        .execute(tx)
-        .await?;
-    Ok(())
+impl ActionItemEntry {
+    fn fields(&self, owner_id: Uuid, due_on: Date) -> ActionItemFields {
+        ActionItemFields {
+            title: self.title.clone(),
+            kind: self.kind,
+            owner_id: Some(owner_id),
+            due_on: Some(due_on),
+            priority: self.priority,
+            status: self.status,
+            tracker_url: self.tracker_url.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +315,7 @@ mod tests {
     #[test]
     fn every_demo_postmortem_has_one_root_cause_and_a_timeline() {
         for postmortem in postmortems().unwrap() {
-            let roots = postmortem.causes.iter().filter(|cause| cause.kind == "root").count();
+            let roots = postmortem.causes.iter().filter(|cause| cause.kind == CauseKind::Root).count();
             assert_eq!(roots, 1, "{}", postmortem.title);
             assert!(postmortem.opened_by().is_some(), "{}", postmortem.title);
         }
