@@ -29,7 +29,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
-use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
@@ -42,7 +42,7 @@ use crate::{
     health, history, incidents,
     state::AppState,
     timeline,
-    web::{self, assets, csrf, current_user, panic::catch_panic, require_role},
+    web::{self, assets, csrf, current_user, panic::catch_panic, require_role, session_cache::SessionCache},
 };
 
 /// How long a client may take to send a request's headers.
@@ -129,7 +129,8 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = config.request_timeout;
     let max_body_bytes = config.max_body_bytes;
     let hsts = config.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000"));
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+    let store = CachingSessionStore::new(SessionCache::new(), PostgresStore::new(state.pool.clone()));
+    let sessions = SessionManagerLayer::new(store)
         .with_name(web::session::COOKIE_NAME)
         .with_secure(config.secure_cookies)
         .with_http_only(true)

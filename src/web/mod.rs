@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod page;
 pub mod panic;
 pub mod session;
+pub mod session_cache;
 
 pub use current_user::{CurrentUser, require_role};
 pub use form::{Form, FormErrors};
