@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::config::Config;
+use crate::{config::Config, web::current_user::RecentUsers};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,6 +13,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Our own origin (`scheme://host[:port]`), for same-origin checks.
     pub origin: Arc<str>,
+    /// Signed-in users as read in the last second.
+    pub users: Arc<RecentUsers>,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -77,6 +77,7 @@ pub async fn update_password(
     };
     let hash = credentials::hash_password(new_password.secret()).await?;
     let version = db::set_password_hash(&state.pool, user.0.id, &hash).await?;
+    state.users.forget(user.0.id);
     session::renew(&session, version).await?;
     tracing::info!(user_id = %user.0.id, "password changed");
     let text = "Your password has been changed. Your other sessions have been signed out.";
@@ -156,6 +157,7 @@ pub async fn update_time_zone(
         }
     };
     db::set_time_zone(&state.pool, user.0.id, zone.name()).await?;
+    state.users.forget(user.0.id);
     session::push_flash(&session, Flash::success(format!("Times are now shown in {}.", zone.name()))).await?;
     Ok(Redirect::to("/account").into_response())
 }

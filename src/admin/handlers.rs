@@ -102,6 +102,7 @@ pub async fn update_user_role(
     }
     db::set_role(&mut *tx, user_id, role).await?;
     tx.commit().await?;
+    state.users.forget(user_id);
     tracing::info!(user_id = %user_id, role = %role, "role changed");
     session::push_flash(&session, Flash::success(format!("{} is now {}.", user.name, role))).await?;
     Ok(Redirect::to("/admin/users").into_response())
@@ -127,6 +128,7 @@ pub async fn disable_user(
     }
     db::set_disabled(&mut *tx, user_id, true).await?;
     tx.commit().await?;
+    state.users.forget(user_id);
     tracing::info!(user_id = %user_id, "user disabled");
     let text = format!("{} is disabled and has been signed out everywhere.", user.name);
     session::push_flash(&session, Flash::success(text)).await?;
@@ -142,6 +144,7 @@ pub async fn enable_user(
 ) -> Result<Response> {
     let user = db::find_user(&state.pool, user_id).await?.ok_or(AppError::NotFound)?;
     db::set_disabled(&state.pool, user_id, false).await?;
+    state.users.forget(user_id);
     tracing::info!(user_id = %user_id, "user enabled");
     session::push_flash(&session, Flash::success(format!("{} can sign in again.", user.name))).await?;
     Ok(Redirect::to("/admin/users").into_response())

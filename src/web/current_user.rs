@@ -1,14 +1,21 @@
-//! Who is signed in, checked against the database on every request (so a
-//! disabled user or a changed password ends old sessions at once), and the
-//! role guard that whole routers are wrapped in.
+//! Who is signed in, checked against the database (so a disabled user or a
+//! changed password ends old sessions), and the role guard that whole routers
+//! are wrapped in.
 
 use axum::{
     extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use time::OffsetDateTime;
 use tower_sessions::Session;
+use uuid::Uuid;
 
 use super::session::{self, Flash};
 use crate::{
@@ -33,7 +40,16 @@ pub async fn load_current_user(
     next: Next,
 ) -> Result<Response> {
     if let Some(signed) = session::signed_in(&session).await? {
-        let user = db::find_user(&state.pool, signed.user_id).await?;
+        let user = match state.users.get(signed.user_id) {
+            Some(user) => Some(user),
+            None => {
+                let user = db::find_user(&state.pool, signed.user_id).await?;
+                if let Some(user) = &user {
+                    state.users.keep(user);
+                }
+                user
+            }
+        };
         let age = OffsetDateTime::now_utc() - signed.signed_in_at;
         match user {
             Some(user) if user.disabled => {
@@ -60,6 +76,44 @@ pub async fn load_current_user(
         }
     }
     Ok(next.run(request).await)
+}
+
+/// Users as read in the last second, so that a burst of requests from one
+/// browser costs one read of the user row rather than one each.
+///
+/// Whatever changes a user in this process forgets the copy once the change
+/// is committed, so it takes effect on the next request; a change made by
+/// another process takes effect within [`RecentUsers::FRESH_FOR`].
+#[derive(Debug, Default)]
+pub struct RecentUsers {
+    copies: Mutex<HashMap<Uuid, (User, Instant)>>,
+}
+
+impl RecentUsers {
+    pub const FRESH_FOR: Duration = Duration::from_secs(1);
+    const MAX_USERS: usize = 10_000;
+
+    pub fn get(&self, id: Uuid) -> Option<User> {
+        let copies = self.copies.lock().ok()?;
+        copies.get(&id).filter(|(_, read)| read.elapsed() < Self::FRESH_FOR).map(|(user, _)| user.clone())
+    }
+
+    pub fn keep(&self, user: &User) {
+        let Ok(mut copies) = self.copies.lock() else { return };
+        if copies.len() >= Self::MAX_USERS {
+            copies.retain(|_, (_, read)| read.elapsed() < Self::FRESH_FOR);
+        }
+        if copies.len() < Self::MAX_USERS {
+            copies.insert(user.id, (user.clone(), Instant::now()));
+        }
+    }
+
+    /// Call after committing a change to the user.
+    pub fn forget(&self, id: Uuid) {
+        if let Ok(mut copies) = self.copies.lock() {
+            copies.remove(&id);
+        }
+    }
 }
 
 /// Middleware for a router whose pages need at least `required`: anonymous
