@@ -4,6 +4,10 @@
 # PostgreSQL). Prints wrk's latency distribution.
 #
 #   benches/incident_page.sh [events=200] [connections=50] [seconds=20]
+#
+# BENCH_EDIT_EVERY=0.5 adds a timeline event every half second during the
+# run, as a scribe would during a review meeting: each edit retires the
+# kept page, so the next view renders it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-200}
@@ -19,7 +23,7 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 
 cargo build --release --quiet
 bin=target/release/debrief
 psql "$server/postgres" -qc "drop database if exists $database with (force)" >/dev/null
-export DATABASE_URL="$server/$database${BENCH_DATABASE_PARAMS:-}" DEBRIEF_BIND="127.0.0.1:$port" RUST_LOG=${BENCH_RUST_LOG:-warn} DEBRIEF_DB_MAX_CONNECTIONS=16
+export DATABASE_URL="$server/$database${BENCH_DATABASE_PARAMS:-}" DEBRIEF_BIND="127.0.0.1:$port" RUST_LOG=${BENCH_RUST_LOG:-warn}
 "$bin" migrate >/dev/null
 printf '%s\n' "$password" | "$bin" user create --email bench@example.com --name "Bench Editor" --role editor >/dev/null
 token=$("$bin" token create --email bench@example.com --name bench 2>/dev/null)
@@ -52,4 +56,16 @@ path=${BENCH_PATH:-/incidents/INC-1}
 echo "$path, incident with $events timeline events, $connections connections, ${seconds}s:"
 [ -n "${BENCH_BEFORE_LOAD:-}" ] && eval "$BENCH_BEFORE_LOAD"
 threads=$(( connections < 2 ? 1 : 2 ))
+# Warm up first: the pool's connections open and the page is rendered once.
+wrk -t"$threads" -c"$connections" -d3s -H "Cookie: debrief_session=$cookie" "$base$path" >/dev/null
+if [ -n "${BENCH_EDIT_EVERY:-}" ]; then
+  (
+    while sleep "$BENCH_EDIT_EVERY"; do
+      api -X POST "$base/api/v1/incidents/$incident/timeline" \
+        -d '{"occurred_at":"2026-11-20T17:30:00Z","kind":"communication","body":"Status page updated."}' >/dev/null
+    done
+  ) &
+  editor_pid=$!
+  trap 'kill $editor_pid $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true' EXIT
+fi
 wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -H "Cookie: debrief_session=$cookie" "$base$path"

@@ -74,7 +74,13 @@ impl Application {
         });
         credentials::prepare();
         let setup_token = issue_setup_token_if_needed(&pool, &origin).await?;
-        let state = AppState { pool, config: Arc::new(config), origin: origin.into(), users: Arc::default() };
+        let state = AppState {
+            pool,
+            config: Arc::new(config),
+            origin: origin.into(),
+            pages: Arc::default(),
+            users: Arc::default(),
+        };
         let router = router(state.clone());
         Ok(Application { listener, router, state, setup_token, stop: CancellationToken::new() })
     }

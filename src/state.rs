@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::{config::Config, web::current_user::RecentUsers};
+use crate::{config::Config, incidents::page_cache::PageCache, web::current_user::RecentUsers};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,6 +13,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Our own origin (`scheme://host[:port]`), for same-origin checks.
     pub origin: Arc<str>,
+    /// Incident pages as last rendered for each reader.
+    pub pages: Arc<PageCache>,
     /// Signed-in users as read in the last second.
     pub users: Arc<RecentUsers>,
 }

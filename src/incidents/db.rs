@@ -156,6 +156,34 @@ pub async fn find_incident_by_number(db: impl PgExecutor<'_>, number: i32) -> Re
     row.map(Incident::try_from).transpose()
 }
 
+/// What an incident page shows changes exactly when one of these does: a
+/// rendered page is reused only while both are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct PageStamp {
+    pub page_version: i64,
+    pub directory_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct StampedRow {
+    #[sqlx(flatten)]
+    incident: IncidentRow,
+    #[sqlx(flatten)]
+    stamp: PageStamp,
+}
+
+/// The incident for its page, with the stamp of everything the page shows,
+/// in one round trip.
+#[tracing::instrument(skip_all)]
+pub async fn find_for_page(db: impl PgExecutor<'_>, number: i32) -> Result<Option<(Incident, PageStamp)>> {
+    let sql = format!(
+        "select {COLUMNS}, page_version, (select version from directory_version) as directory_version \
+         from incident where number = $1"
+    );
+    let row = sqlx::query_as::<_, StampedRow>(&sql).bind(number).fetch_optional(db).await?;
+    row.map(|row| Ok((Incident::try_from(row.incident)?, row.stamp))).transpose()
+}
+
 /// One page of incidents, newest first, and how many there are in all.
 #[tracing::instrument(skip_all)]
 pub async fn list_incidents(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<Incident>, i64)> {

@@ -14,6 +14,7 @@ use super::{
     EditError,
     db::{self, Incident},
     domain::{Field, NewIncidentInput, Section, Severity, moment_text},
+    page_cache::PageKey,
     views::{
         Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage, input_in_zone,
     },
@@ -88,9 +89,11 @@ pub async fn create_incident(
 
 /// The incident a path names, by `INC-42` or `42`.
 pub async fn find_by_reference(state: &AppState, reference: &str) -> Result<Incident> {
-    let number =
-        reference.strip_prefix("INC-").unwrap_or(reference).parse::<i32>().map_err(|_| AppError::NotFound)?;
-    db::find_incident_by_number(&state.pool, number).await?.ok_or(AppError::NotFound)
+    db::find_incident_by_number(&state.pool, number_of(reference)?).await?.ok_or(AppError::NotFound)
+}
+
+fn number_of(reference: &str) -> Result<i32> {
+    reference.strip_prefix("INC-").unwrap_or(reference).parse::<i32>().map_err(|_| AppError::NotFound)
 }
 
 /// `GET /incidents/{reference}`: the whole postmortem as one document.
@@ -100,8 +103,26 @@ pub async fn show_incident(
     ctx: PageCtx,
     Path(reference): Path<String>,
 ) -> Result<Html<String>> {
-    let incident = find_by_reference(&state, &reference).await?;
-    render(&incident_page(&state, ctx, incident).await?)
+    let (incident, stamp) =
+        db::find_for_page(&state.pool, number_of(&reference)?).await?.ok_or(AppError::NotFound)?;
+    // A page with a flash message on it is shown once, so it is not kept.
+    let reader = ctx.user.as_ref().filter(|_| ctx.flashes.is_empty()).map(|user| user.id);
+    let Some(reader) = reader else {
+        return render(&incident_page(&state, ctx, incident).await?);
+    };
+    let key = PageKey {
+        incident: incident.id,
+        reader,
+        path: ctx.path.clone(),
+        today: ctx.zone.date_of(&time::OffsetDateTime::now_utc()),
+    };
+    if let Some(page) = state.pages.get(&key, stamp, &ctx.csrf) {
+        return Ok(Html(page));
+    }
+    let mut ctx = ctx;
+    let csrf = std::mem::replace(&mut ctx.csrf, state.pages.marker().to_owned());
+    let Html(rendered) = render(&incident_page(&state, ctx, incident).await?)?;
+    Ok(Html(state.pages.keep(key, stamp, &rendered, &csrf)))
 }
 
 /// The incident page with its timeline, ready to render or to fill in.

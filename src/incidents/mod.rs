@@ -5,6 +5,7 @@ pub mod api;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod page_cache;
 pub mod views;
 
 use axum::{

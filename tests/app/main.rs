@@ -14,6 +14,7 @@ mod csrf;
 mod demo;
 mod editing;
 mod incidents;
+mod page_cache;
 mod pages;
 mod resilience;
 mod timeline;
