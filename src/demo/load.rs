@@ -20,7 +20,10 @@ use crate::{
     },
     error::{AppError, Result},
     history,
-    incidents::domain::{Severity, Status},
+    incidents::{
+        domain::{Severity, Status},
+        figures::parse_figures,
+    },
     timeline::{
         self,
         domain::{EventFields, EventKind, HypothesisStatus},
@@ -62,6 +65,9 @@ pub struct Postmortem {
     pub resolved_at: Option<OffsetDateTime>,
     pub summary: String,
     pub impact: String,
+    /// One figure per entry, as typed: `QPS 12,800 -> 3,000 for 47 min`.
+    #[serde(default)]
+    pub impact_figures: Vec<String>,
     pub trigger: String,
     pub detection: String,
     pub resolution: String,
@@ -245,10 +251,13 @@ async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast:
 
 #[tracing::instrument(skip_all)]
 async fn insert_incident(tx: &mut PgConnection, postmortem: &Postmortem, created_by: Uuid) -> Result<Uuid> {
+    let figures = parse_figures(&postmortem.impact_figures.join("\n"))
+        .map_err(|reason| anyhow::anyhow!("demo postmortem {:?}: {reason}", postmortem.title))?;
     let sql = "insert into incident (id, title, severity, status, services, tags, started_at, detected_at, \
                mitigated_at, resolved_at, summary, impact, trigger, detection, resolution, went_well, \
-               went_badly, got_lucky, created_by) \
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+               went_badly, got_lucky, created_by, impact_figures) \
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+               $20) \
                returning id";
     let id = sqlx::query_scalar(sql)
         .bind(Uuid::now_v7())
@@ -270,6 +279,7 @@ async fn insert_incident(tx: &mut PgConnection, postmortem: &Postmortem, created
         .bind(&postmortem.went_badly)
         .bind(&postmortem.got_lucky)
         .bind(created_by)
+        .bind(sqlx::types::Json(figures))
         .fetch_one(tx)
         .await?;
     Ok(id)

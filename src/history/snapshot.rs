@@ -49,6 +49,11 @@ pub fn render_incident(incident: &Incident) -> String {
     }
     for field in Field::ALL.into_iter().filter(|field| field.is_markdown()) {
         let _ = writeln!(out, "\n## {}\n", field.label());
+        if field == Field::Impact {
+            for figure in &incident.impact_figures {
+                let _ = writeln!(out, "- {figure}");
+            }
+        }
         let text = incident.text_of(field);
         let _ = writeln!(out, "{}", text.trim_end());
     }

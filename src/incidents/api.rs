@@ -13,6 +13,7 @@ use super::{
     EditError,
     db::{self, Incident},
     domain::{Field, NewIncidentInput},
+    figures::Figure,
 };
 use crate::{
     api::{json_rejection, required_version},
@@ -109,6 +110,12 @@ pub async fn update_incident(
         let raw = match value {
             Value::Null => String::new(),
             Value::String(text) => text.clone(),
+            Value::Array(items) if field == Field::ImpactFigures => figure_lines(items).ok_or_else(|| {
+                AppError::Unprocessable(format!(
+                    "{name}: a list of figures, each a string like \"QPS 12,800 -> 3,000 for 47 min\" \
+                         or an object with metric, before, after and optionally for."
+                ))
+            })?,
             Value::Array(items) if matches!(field, Field::Services | Field::Tags) => items
                 .iter()
                 .map(|item| item.as_str().map(str::to_owned))
@@ -125,4 +132,17 @@ pub async fn update_incident(
         Err(EditError::Invalid(errors)) => Err(AppError::Unprocessable(errors.summary())),
         Err(EditError::Failed(err)) => Err(err),
     }
+}
+
+/// Figures sent as strings or as objects, one line each, to be read as the
+/// form's lines are (so both are checked the same way).
+fn figure_lines(items: &[Value]) -> Option<String> {
+    let line = |item: &Value| match item {
+        Value::String(line) => Some(line.clone()),
+        Value::Object(_) => {
+            serde_json::from_value::<Figure>(item.clone()).ok().map(|figure| figure.to_string())
+        }
+        _ => None,
+    };
+    Some(items.iter().map(line).collect::<Option<Vec<_>>>()?.join("\n"))
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{
     domain::{NewIncidentFields, Severity, Status},
+    figures::Figure,
     views::KnownLabels,
 };
 use crate::error::{AppError, Result};
@@ -33,6 +34,7 @@ pub struct Incident {
     pub resolved_at: Option<OffsetDateTime>,
     pub summary: String,
     pub impact: String,
+    pub impact_figures: Vec<Figure>,
     pub trigger: String,
     pub detection: String,
     pub resolution: String,
@@ -62,6 +64,7 @@ struct IncidentRow {
     resolved_at: Option<OffsetDateTime>,
     summary: String,
     impact: String,
+    impact_figures: sqlx::types::Json<Vec<Figure>>,
     trigger: String,
     detection: String,
     resolution: String,
@@ -95,6 +98,7 @@ impl TryFrom<IncidentRow> for Incident {
             resolved_at: row.resolved_at,
             summary: row.summary,
             impact: row.impact,
+            impact_figures: row.impact_figures.0,
             trigger: row.trigger,
             detection: row.detection,
             resolution: row.resolution,
@@ -115,8 +119,8 @@ pub fn reference(number: i32) -> String {
 }
 
 const COLUMNS: &str = "id, number, title, severity, status, services, tags, started_at, detected_at, \
-                       mitigated_at, resolved_at, summary, impact, trigger, detection, resolution, went_well, \
-                       went_badly, got_lucky, version, created_by, created_at, updated_at";
+                       mitigated_at, resolved_at, summary, impact, impact_figures, trigger, detection, resolution, \
+                       went_well, went_badly, got_lucky, version, created_by, created_at, updated_at";
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_incident(
@@ -209,7 +213,7 @@ pub async fn save_incident(db: impl PgExecutor<'_>, incident: &Incident) -> Resu
         "update incident set title = $2, severity = $3, status = $4, services = $5, tags = $6, started_at = $7, \
          detected_at = $8, mitigated_at = $9, resolved_at = $10, summary = $11, impact = $12, trigger = $13, \
          detection = $14, resolution = $15, went_well = $16, went_badly = $17, got_lucky = $18, \
-         version = version + 1, updated_at = now() where id = $1 returning {COLUMNS}"
+         impact_figures = $19, version = version + 1, updated_at = now() where id = $1 returning {COLUMNS}"
     );
     let row = sqlx::query_as::<_, IncidentRow>(&sql)
         .bind(incident.id)
@@ -230,6 +234,7 @@ pub async fn save_incident(db: impl PgExecutor<'_>, incident: &Incident) -> Resu
         .bind(&incident.went_well)
         .bind(&incident.went_badly)
         .bind(&incident.got_lucky)
+        .bind(sqlx::types::Json(&incident.impact_figures))
         .fetch_one(db)
         .await?;
     Incident::try_from(row)

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod db;
 pub mod domain;
+pub mod figures;
 pub mod handlers;
 pub mod page_cache;
 pub mod views;

@@ -40,6 +40,8 @@ async fn the_demo_fills_an_empty_database_with_twelve_postmortems_numbered_in_ti
     assert_eq!(app.count("select count(*) from timeline_event").await, report.timeline_events as i64);
     assert_eq!(app.count("select count(*) from cause").await, report.causes as i64);
     assert_eq!(app.count("select count(*) from action_item").await, report.action_items as i64);
+    let with_figures = "select count(*) from incident where jsonb_array_length(impact_figures) > 0";
+    assert_eq!(app.count(with_figures).await, 12, "each impact has its figures");
     let numbers_in_time_order: Vec<i32> =
         sqlx::query_scalar("select number from incident order by started_at")
             .fetch_all(&app.pool)

@@ -305,3 +305,83 @@ async fn milestones_are_typed_and_shown_in_the_editors_zone() {
     let page = client.get_text("/incidents/INC-1").await;
     assert!(page.contains("2026-11-20 15:07 CET") && page.contains("Time to detect</dt><dd>7 min"), "{page}");
 }
+
+#[tokio::test]
+async fn impact_figures_are_typed_one_per_line_and_set_out_on_the_page() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let form = client.get_text("/incidents/INC-1/edit/impact").await;
+    assert!(form.contains("<textarea id=\"impact_figures\" name=\"impact_figures\""), "{form}");
+
+    let typed = "QPS 12,800 -> 3,000 for 47 min\nthings got slow";
+    let wrong =
+        save_section(&client, "impact", "1", &[("impact", "Checkout failed."), ("impact_figures", typed)])
+            .await;
+    assert_eq!(wrong.status(), 422);
+    let page = wrong.text().await.unwrap();
+    assert!(
+        page.contains("id=\"impact_figures-error\">Line 2: write a figure as what, before -&#62; after"),
+        "{page}"
+    );
+    assert!(
+        page.contains("things got slow</textarea>") && page.contains("Checkout failed.</textarea>"),
+        "kept"
+    );
+
+    let figures = "QPS 12,800 -> 3,000 for 47 min\n\n5xx rate: 0.1% → 31%";
+    let right =
+        save_section(&client, "impact", "1", &[("impact", "Checkout failed."), ("impact_figures", figures)])
+            .await;
+    assert_eq!(right.status(), 303);
+    let page = client.get_text("/incidents/INC-1").await;
+    assert!(page.contains("<dt>QPS</dt><dd>12,800 <span aria-label=\"to\">→</span> <strong>3,000</strong> <span class=\"muted\">for 47 min</span>"), "{page}");
+    assert!(page.contains("<dt>5xx rate</dt><dd>0.1%"), "{page}");
+
+    let json = app.api_json(&format!("/api/v1/incidents/{incident}"), &token).await;
+    assert_eq!(
+        json["impact_figures"],
+        json!([
+            {"metric": "QPS", "before": "12,800", "after": "3,000", "for": "47 min"},
+            {"metric": "5xx rate", "before": "0.1%", "after": "31%"}
+        ])
+    );
+    let history = client.get_text("/incidents/INC-1/history").await;
+    assert!(history.contains("5xx rate: 0.1% -&#62; 31%"), "the history records them: {history}");
+}
+
+#[tokio::test]
+async fn impact_figures_go_through_the_api_as_strings_or_objects() {
+    let app = TestApp::spawn().await;
+    let (editor, _) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let patch = |body: Value| {
+        app.api(reqwest::Method::PATCH, &format!("/api/v1/incidents/{incident}"), &token).json(&body).send()
+    };
+
+    let figures = json!([
+        "p99 latency 120 ms -> 8.9 s",
+        {"metric": "Goroutines", "before": "800", "after": "41,000", "for": "3 h"}
+    ]);
+    let saved = patch(json!({"version": 1, "impact_figures": figures})).await.unwrap();
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(
+        saved["impact_figures"][0],
+        json!({"metric": "p99 latency", "before": "120 ms", "after": "8.9 s"})
+    );
+    assert_eq!(saved["impact_figures"][1]["for"], "3 h");
+
+    let (status, code, message) =
+        api_error(patch(json!({"version": 2, "impact_figures": ["slow"]})).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (422, "unprocessable"), "{message}");
+    assert!(message.contains("write a figure as"), "{message}");
+    let (status, _, message) =
+        api_error(patch(json!({"version": 2, "impact_figures": [{"metric": "QPS"}]})).await.unwrap()).await;
+    assert_eq!(status, 422, "{message}");
+    let unchanged = app.api_json(&format!("/api/v1/incidents/{incident}"), &token).await;
+    assert_eq!(
+        (unchanged["version"].as_i64(), unchanged["impact_figures"].as_array().map(Vec::len)),
+        (Some(2), Some(2))
+    );
+}
