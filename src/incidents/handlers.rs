@@ -119,6 +119,10 @@ pub async fn show_incident(
     if let Some(page) = state.pages.get(&key, stamp, &ctx.csrf) {
         return Ok(Html(page));
     }
+    let _turn = state.pages.turn(&key).await;
+    if let Some(page) = state.pages.get(&key, stamp, &ctx.csrf) {
+        return Ok(Html(page));
+    }
     let mut ctx = ctx;
     let csrf = std::mem::replace(&mut ctx.csrf, state.pages.marker().to_owned());
     let Html(rendered) = render(&incident_page(&state, ctx, incident).await?)?;

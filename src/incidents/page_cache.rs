@@ -9,6 +9,10 @@
 //! by database triggers, so a change made by any writer, in this process or
 //! another, retires the page.
 //!
+//! When a change retires a page that many requests want at once, one of
+//! them renders it while the others wait their [`PageCache::turn`] and then
+//! find it kept, rather than all rendering it together.
+//!
 //! A page is kept per reader, since the role, the time zone and the date
 //! change what it shows. The reader's CSRF token is never kept: the page is
 //! rendered with a random marker in its place, and each reader's own token is
@@ -44,6 +48,26 @@ pub struct PageKey {
 pub struct PageCache {
     marker: String,
     kept: Mutex<Kept>,
+    /// A lock per page being rendered, while anyone holds or awaits it.
+    rendering: Mutex<HashMap<PageKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to render one page; others wanting it wait until it is dropped.
+pub struct Turn<'a> {
+    cache: &'a PageCache,
+    key: PageKey,
+    lock: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let Ok(mut rendering) = self.cache.rendering.lock() else { return };
+        drop(self.lock.take());
+        // Only the map holds the lock now: nobody is waiting for this page.
+        if rendering.get(&self.key).is_some_and(|lock| Arc::strong_count(lock) == 1) {
+            rendering.remove(&self.key);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -68,7 +92,11 @@ impl Default for PageCache {
 
 impl PageCache {
     pub fn new() -> PageCache {
-        PageCache { marker: format!("csrf-{}", random_secret(24)), kept: Mutex::default() }
+        PageCache {
+            marker: format!("csrf-{}", random_secret(24)),
+            kept: Mutex::default(),
+            rendering: Mutex::default(),
+        }
     }
 
     /// What to render in place of the CSRF token when the page is to be kept.
@@ -85,6 +113,17 @@ impl PageCache {
             Arc::clone(&page.pieces)
         };
         Some(pieces.join(csrf))
+    }
+
+    /// Waits until no other request is rendering this page; look again with
+    /// [`PageCache::get`] before rendering it.
+    pub async fn turn(&self, key: &PageKey) -> Turn<'_> {
+        let lock = {
+            let mut rendering = self.rendering.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(rendering.entry(key.clone()).or_default())
+        };
+        let lock = lock.lock_owned().await;
+        Turn { cache: self, key: key.clone(), lock: Some(lock) }
     }
 
     /// Keeps `rendered` (made with [`PageCache::marker`] as its CSRF token)
@@ -189,6 +228,28 @@ mod tests {
         assert!(kept.bytes <= MAX_BYTES, "{} bytes kept", kept.bytes);
         assert_eq!(kept.bytes, kept.pages.len() * MAX_PAGE_BYTES);
         assert!(kept.pages.contains_key(&key(39)), "the newest page is kept");
+    }
+
+    #[tokio::test]
+    async fn one_request_renders_a_page_while_the_others_wait_for_it() {
+        let cache = Arc::new(PageCache::new());
+        let first = cache.turn(&key(1)).await;
+        let waiter = {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move {
+                let _turn = cache.turn(&key(1)).await;
+                cache.get(&key(1), STAMP, "t")
+            })
+        };
+        let other_page = cache.turn(&key(2)).await;
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "the second request waits for the first");
+
+        cache.keep(key(1), STAMP, "<p>rendered once</p>", "t");
+        drop(first);
+        assert_eq!(waiter.await.unwrap().as_deref(), Some("<p>rendered once</p>"));
+        drop(other_page);
+        assert!(cache.rendering.lock().unwrap().is_empty(), "no lock is left behind");
     }
 
     #[test]
