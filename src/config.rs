@@ -5,6 +5,8 @@ use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromSt
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::web::client_addr::TrustedProxies;
+
 /// The local PostgreSQL the app uses when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/debrief";
 
@@ -27,6 +29,8 @@ pub struct Config {
     pub session_absolute: Duration,
     pub db: DbConfig,
     pub log_format: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// How the pool talks to PostgreSQL.
@@ -96,6 +100,12 @@ impl Config {
                 });
             }
         };
+        let raw_proxies = env.get("DEBRIEF_TRUSTED_PROXIES").unwrap_or("");
+        let trusted_proxies = raw_proxies.parse().map_err(|reason| ConfigError {
+            name: "DEBRIEF_TRUSTED_PROXIES",
+            value: raw_proxies.to_owned(),
+            reason,
+        })?;
         Ok(Config {
             bind,
             database_url: SecretString::from(database_url),
@@ -118,6 +128,7 @@ impl Config {
                 ),
             },
             log_format,
+            trusted_proxies,
         })
     }
 
@@ -243,6 +254,7 @@ mod tests {
             ("DEBRIEF_LOG_FORMAT", "xml"),
             ("DATABASE_URL", "mysql://localhost/debrief"),
             ("DEBRIEF_SESSION_IDLE_MINUTES", "soon"),
+            ("DEBRIEF_TRUSTED_PROXIES", "10.0.0.1, the load balancer"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);

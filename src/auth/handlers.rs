@@ -1,9 +1,7 @@
 //! Signing in and out, and creating the first admin.
 
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, Query, State},
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -20,7 +18,7 @@ use super::{
 use crate::{
     error::{AppError, Result, render},
     state::AppState,
-    web::{Flash, Form, FormErrors, PageCtx, current_user::safe_next, session},
+    web::{Flash, Form, FormErrors, PageCtx, client_addr::ClientIp, current_user::safe_next, session},
 };
 
 const WRONG_CREDENTIALS: &str = "That email and password do not match an account.";
@@ -60,13 +58,13 @@ pub struct LoginForm {
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client_ip): ClientIp,
     session: Session,
     ctx: PageCtx,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
-    let client_ip = peer.ip().to_string();
+    let client_ip = client_ip.to_string();
     let refuse = |ctx: PageCtx, status: StatusCode, error: String| -> Result<Response> {
         let page = LoginPage {
             ctx,

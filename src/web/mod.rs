@@ -3,6 +3,7 @@
 //! needs, form extraction, static assets and the panic guard.
 
 pub mod assets;
+pub mod client_addr;
 pub mod clock;
 pub mod csrf;
 pub mod current_user;

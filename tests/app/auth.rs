@@ -1,15 +1,15 @@
 //! Signing in and out, first-run setup, throttling and sessions.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use debrief::auth::domain::Role;
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::{Client, Options, TestApp};
 
 const SETUP_PASSWORD: &str = "correct horse battery staple";
 
 /// Sends the setup form, with the CSRF token of the page at `from`.
-async fn submit_setup(client: &crate::helpers::Client, from: &str, token: &str) -> reqwest::Response {
+async fn submit_setup(client: &Client, from: &str, token: &str) -> reqwest::Response {
     client
         .submit(
             from,
@@ -213,6 +213,62 @@ async fn thirty_failures_from_one_address_block_it() {
     let response = client.login(&user.email, &user.password).await;
 
     assert_eq!(response.status(), 429);
+}
+
+/// A client whose requests arrive through a proxy that saw `address`.
+fn forwarded_for(app: &TestApp, address: &'static str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", reqwest::header::HeaderValue::from_static(address));
+    Client::with_headers(&app.url(""), headers)
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
+    let vars = HashMap::from([("DEBRIEF_TRUSTED_PROXIES".to_owned(), "127.0.0.1, ::1".to_owned())]);
+    let app = TestApp::spawn_with(Options { vars, ..Options::default() }).await;
+    let user = app.create_user(Role::Viewer).await;
+    let guesser = forwarded_for(&app, "203.0.113.7");
+    for attempt in 0..30 {
+        let email = format!("guess{attempt}@example.com");
+        assert_eq!(guesser.login(&email, "a wrong guess, again").await.status(), 401);
+    }
+
+    assert_eq!(guesser.login(&user.email, &user.password).await.status(), 429);
+    let neighbour = forwarded_for(&app, "198.51.100.4");
+    assert_eq!(
+        neighbour.login(&user.email, &user.password).await.status(),
+        303,
+        "another client is not blocked"
+    );
+    let recorded = "select count(*) from login_attempt where client_ip = '203.0.113.7'";
+    assert_eq!(app.count(recorded).await, 30);
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(Role::Viewer).await;
+    let client = app.client();
+    for attempt in 0..30 {
+        // A different made-up address on every attempt does not dodge the limit.
+        let token = client.csrf_token("/login").await;
+        let fields = [
+            ("csrf_token", token),
+            ("email", format!("guess{attempt}@example.com")),
+            ("password", "wrong".into()),
+        ];
+        let response = client
+            .http
+            .post(client.url("/login"))
+            .header("x-forwarded-for", format!("203.0.113.{attempt}"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    }
+
+    assert_eq!(client.login(&user.email, &user.password).await.status(), 429);
 }
 
 #[tokio::test]
