@@ -148,7 +148,7 @@ impl PageCache {
         page
     }
 
-    /// How many pages are kept (for tests and benchmarks).
+    /// How many pages are kept (for tests).
     pub fn len(&self) -> usize {
         self.kept.lock().map(|kept| kept.pages.len()).unwrap_or(0)
     }

@@ -2,22 +2,21 @@
 //! changed password ends old sessions), and the role guard that whole routers
 //! are wrapped in.
 
+use std::time::Duration;
+
 use axum::{
     extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
-
 use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::session::{self, Flash};
+use super::{
+    recent::Recent,
+    session::{self, Flash},
+};
 use crate::{
     auth::{
         db::{self, User},
@@ -84,35 +83,29 @@ pub async fn load_current_user(
 /// Whatever changes a user in this process forgets the copy once the change
 /// is committed, so it takes effect on the next request; a change made by
 /// another process takes effect within [`RecentUsers::FRESH_FOR`].
-#[derive(Debug, Default)]
-pub struct RecentUsers {
-    copies: Mutex<HashMap<Uuid, (User, Instant)>>,
+#[derive(Debug)]
+pub struct RecentUsers(Recent<Uuid, User>);
+
+impl Default for RecentUsers {
+    fn default() -> RecentUsers {
+        RecentUsers(Recent::new(RecentUsers::FRESH_FOR, 10_000))
+    }
 }
 
 impl RecentUsers {
     pub const FRESH_FOR: Duration = Duration::from_secs(1);
-    const MAX_USERS: usize = 10_000;
 
     pub fn get(&self, id: Uuid) -> Option<User> {
-        let copies = self.copies.lock().ok()?;
-        copies.get(&id).filter(|(_, read)| read.elapsed() < Self::FRESH_FOR).map(|(user, _)| user.clone())
+        self.0.get(&id)
     }
 
     pub fn keep(&self, user: &User) {
-        let Ok(mut copies) = self.copies.lock() else { return };
-        if copies.len() >= Self::MAX_USERS {
-            copies.retain(|_, (_, read)| read.elapsed() < Self::FRESH_FOR);
-        }
-        if copies.len() < Self::MAX_USERS {
-            copies.insert(user.id, (user.clone(), Instant::now()));
-        }
+        self.0.keep(user.id, user.clone());
     }
 
     /// Call after committing a change to the user.
     pub fn forget(&self, id: Uuid) {
-        if let Ok(mut copies) = self.copies.lock() {
-            copies.remove(&id);
-        }
+        self.0.forget(&id);
     }
 }
 

@@ -11,6 +11,7 @@ pub mod form;
 pub mod markdown;
 pub mod page;
 pub mod panic;
+pub mod recent;
 pub mod session;
 pub mod session_cache;
 

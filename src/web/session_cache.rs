@@ -7,17 +7,13 @@
 //! [`FRESH_FOR`] at most and never past the session's own expiry; after that
 //! the session is read from PostgreSQL again. What must be fresh on every
 //! request (a disabled account, a changed password or role) lives on the user
-//! row, which is read on every request regardless.
+//! row, which is read again after a second at most (see `RecentUsers`).
 //!
 //! Several server processes behind one address each keep their own copies:
 //! they need the balancer to keep a browser on one process, or a flash
 //! message written by one may show late on another.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -27,6 +23,8 @@ use tower_sessions::{
     session_store,
 };
 
+use super::recent::Recent;
+
 /// How long a copy is used before the session is read again.
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 
@@ -34,15 +32,15 @@ pub const FRESH_FOR: Duration = Duration::from_secs(60);
 pub const MAX_SESSIONS: usize = 10_000;
 
 /// Cheap to clone: the clones share one set of copies.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SessionCache {
-    copies: Arc<Mutex<HashMap<Id, Copy>>>,
+    copies: Arc<Recent<Id, Record>>,
 }
 
-#[derive(Debug, Clone)]
-struct Copy {
-    record: Record,
-    taken: Instant,
+impl Default for SessionCache {
+    fn default() -> SessionCache {
+        SessionCache { copies: Arc::new(Recent::new(FRESH_FOR, MAX_SESSIONS)) }
+    }
 }
 
 impl SessionCache {
@@ -50,75 +48,42 @@ impl SessionCache {
         SessionCache::default()
     }
 
-    fn keep(&self, record: &Record) {
-        let Ok(mut copies) = self.copies.lock() else { return };
-        if copies.len() >= MAX_SESSIONS && !copies.contains_key(&record.id) {
-            make_room(&mut copies);
-        }
-        copies.insert(record.id, Copy { record: record.clone(), taken: Instant::now() });
-    }
-
-    fn forget(&self, id: &Id) {
-        if let Ok(mut copies) = self.copies.lock() {
-            copies.remove(id);
-        }
-    }
-
     /// How many copies are held (for tests).
     pub fn len(&self) -> usize {
-        self.copies.lock().map(|copies| copies.len()).unwrap_or(0)
+        self.copies.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Drops stale copies, and if that is not enough, the older half.
-fn make_room(copies: &mut HashMap<Id, Copy>) {
-    let now = Instant::now();
-    copies.retain(|_, copy| now.duration_since(copy.taken) < FRESH_FOR);
-    if copies.len() >= MAX_SESSIONS {
-        let mut ages: Vec<Instant> = copies.values().map(|copy| copy.taken).collect();
-        let (_, median, _) = ages.select_nth_unstable(copies.len() / 2);
-        let median = *median;
-        copies.retain(|_, copy| copy.taken > median);
+        self.copies.is_empty()
     }
 }
 
 #[async_trait]
 impl SessionStore for SessionCache {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.keep(record);
+        self.copies.keep(record.id, record.clone());
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.keep(record);
+        self.copies.keep(record.id, record.clone());
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Ok(mut copies) = self.copies.lock() else { return Ok(None) };
-        let usable = copies.get(id).is_some_and(|copy| {
-            copy.taken.elapsed() < FRESH_FOR && copy.record.expiry_date > OffsetDateTime::now_utc()
-        });
-        if usable {
-            Ok(copies.get(id).map(|copy| copy.record.clone()))
-        } else {
-            copies.remove(id);
-            Ok(None)
-        }
+        Ok(self.copies.get_if(id, |record| record.expiry_date > OffsetDateTime::now_utc()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.forget(id);
+        self.copies.forget(id);
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn record(id: i128, expires_in: time::Duration) -> Record {
