@@ -229,6 +229,12 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         click(&browser, "#action-items form button.button-primary").await;
         wait_for_text(&browser, "[data-testid=action-items]", "Set timeouts on every outbound client").await;
 
+        // The impact's figures, typed in its own section.
+        click(&browser, "#impact a.edit-link").await;
+        set(&browser, "#impact_figures", "Checkout QPS 12,800 -> 3,000 for 47 min").await;
+        click(&browser, "form[action='/incidents/INC-1/edit/impact'] button.button-primary").await;
+        wait_for_text(&browser, "[data-testid=impact-figures]", "12,800").await;
+
         // Review, then publish.
         click(&browser, "form[action='/incidents/INC-1/status'] button").await;
         wait_for_text(&browser, "[data-testid=status]", "in review").await;
@@ -248,6 +254,7 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
             "confirmed",
             "missing timeout",
             "Set timeouts on every outbound client",
+            "Checkout QPS",
         ] {
             assert!(page.contains(expected), "{expected}: {page}");
         }
