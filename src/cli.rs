@@ -139,7 +139,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let password = read_password()?;
             let password = NewPassword::parse(&password, None).map_err(|e| anyhow!("password: {e}"))?;
             let pool = db::connect_and_migrate(&config).await?;
-            let user = match auth::create_user(&pool, &email, &name, &password, role).await {
+            let user = match auth::create_user(
+                &pool,
+                &auth::credentials::Hashing::for_tools(),
+                &email,
+                &name,
+                &password,
+                role,
+            )
+            .await
+            {
                 Ok(user) => user,
                 Err(InsertUserError::EmailTaken) => {
                     bail!("a user with the email {} already exists", email.as_str())

@@ -28,6 +28,13 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub db: DbConfig,
+    /// Password hashes at once (19 MiB each), and how long a sign-in waits
+    /// for its turn before a 503.
+    pub hash_threads: usize,
+    pub hash_wait: Duration,
+    /// CPU-heavy steps of a request (rendering a page, diffing revisions)
+    /// run at once, off the async workers; more wait their turn.
+    pub cpu_threads: usize,
     pub log_format: LogFormat,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
@@ -106,6 +113,7 @@ impl Config {
             value: raw_proxies.to_owned(),
             reason,
         })?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Config {
             bind,
             database_url: SecretString::from(database_url),
@@ -127,6 +135,9 @@ impl Config {
                     env.parse_positive("DEBRIEF_DB_STATEMENT_TIMEOUT_MS", 10_000)?,
                 ),
             },
+            hash_threads: env.parse_positive("DEBRIEF_HASH_THREADS", cores)?,
+            hash_wait: Duration::from_millis(env.parse_positive("DEBRIEF_HASH_WAIT_MS", 5000)?),
+            cpu_threads: env.parse_positive("DEBRIEF_CPU_THREADS", cores)?,
             log_format,
             trusted_proxies,
         })
@@ -255,6 +266,8 @@ mod tests {
             ("DATABASE_URL", "mysql://localhost/debrief"),
             ("DEBRIEF_SESSION_IDLE_MINUTES", "soon"),
             ("DEBRIEF_TRUSTED_PROXIES", "10.0.0.1, the load balancer"),
+            ("DEBRIEF_HASH_THREADS", "0"),
+            ("DEBRIEF_CPU_THREADS", "many"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);

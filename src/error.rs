@@ -34,6 +34,10 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A bounded resource (the password hashers, the CPU pool) is at
+    /// capacity: 503 with `Retry-After`.
+    #[error("Debrief is busy right now; try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
     /// The database cannot be reached or did not answer in time.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -94,6 +98,7 @@ impl AppError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m.clone())
             }
             TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", self.to_string()),
+            Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", self.to_string()),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -112,8 +117,25 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        if is_unavailable(&err) { AppError::Unavailable(err.into()) } else { AppError::Internal(err.into()) }
+        if is_unavailable(&err) {
+            AppError::Unavailable(err.into())
+        } else if is_unstorable_text(&err) {
+            // The text guard refuses NULs before any handler; this is the net
+            // under it, for text that reaches a query some other way.
+            AppError::Unprocessable(
+                "Text cannot contain a NUL character (\\0); remove it and send again.".into(),
+            )
+        } else {
+            AppError::Internal(err.into())
+        }
     }
+}
+
+/// Whether PostgreSQL refused text it cannot store (a NUL, in text or in a
+/// JSON string): the input's fault, not ours.
+fn is_unstorable_text(err: &sqlx::Error) -> bool {
+    // 22021: character not in repertoire; 22P05: untranslatable character.
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")))
 }
 
 impl From<tower_sessions::session::Error> for AppError {
@@ -159,7 +181,7 @@ impl IntoResponse for AppError {
         }
         let report = self.report();
         let mut response = (report.status, report.message.clone()).into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = self {
+        if let AppError::TooManyRequests { retry_after_secs } | AppError::Busy { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response.extensions_mut().insert(report);

@@ -29,7 +29,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
-use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions::{CachingSessionStore, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
@@ -42,7 +42,10 @@ use crate::{
     health, history, incidents,
     state::AppState,
     timeline,
-    web::{self, assets, csrf, current_user, panic::catch_panic, require_role, session_cache::SessionCache},
+    web::{
+        self, assets, cpu::CpuPool, csrf, current_user, panic::catch_panic, require_role,
+        session_cache::SessionCache, text_guard,
+    },
 };
 
 /// How long a client may take to send a request's headers.
@@ -73,13 +76,18 @@ impl Application {
             format!("http://{host}:{}", local.port())
         });
         credentials::prepare();
+        let hashing = credentials::Hashing::new(config.hash_threads, config.hash_wait);
+        let cpu = CpuPool::new(config.cpu_threads);
         let setup_token = issue_setup_token_if_needed(&pool, &origin).await?;
         let state = AppState {
             pool,
             config: Arc::new(config),
             origin: origin.into(),
             pages: Arc::default(),
+            list_places: Arc::default(),
             users: Arc::default(),
+            hashing,
+            cpu,
         };
         let router = router(state.clone());
         Ok(Application { listener, router, state, setup_token, stop: CancellationToken::new() })
@@ -141,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(config.secure_cookies)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(config.session_idle.as_secs() as i64)));
+        .with_expiry(web::session::expiry(config.session_idle));
 
     let signed_in = Router::new()
         .merge(dashboard::router())
@@ -158,12 +166,14 @@ pub fn router(state: AppState) -> Router {
         .merge(causes::router())
         .merge(action_items::router())
         .merge(admin)
-        // Outermost first: the session, then who is signed in, then CSRF.
+        // Outermost first: the session, then who is signed in, then CSRF,
+        // then text the database could not store.
         .layer(
             ServiceBuilder::new()
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(state.clone(), current_user::load_current_user))
-                .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_csrf)),
+                .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_csrf))
+                .layer(middleware::from_fn_with_state(max_body_bytes, text_guard::refuse_nul)),
         );
 
     Router::new()

@@ -1,11 +1,17 @@
-//! The state every handler can reach: the pool and the configuration.
+//! The state every handler can reach: the pool, the configuration, and the
+//! bounded places where heavy work runs.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::{config::Config, incidents::page_cache::PageCache, web::current_user::RecentUsers};
+use crate::{
+    auth::credentials::Hashing,
+    config::Config,
+    incidents::{listing::ListPlaces, page_cache::PageCache},
+    web::{cpu::CpuPool, current_user::RecentUsers},
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,8 +21,14 @@ pub struct AppState {
     pub origin: Arc<str>,
     /// Incident pages as last rendered for each reader.
     pub pages: Arc<PageCache>,
+    /// Where the incident list's pages start, for paging deep.
+    pub list_places: Arc<ListPlaces>,
     /// Signed-in users as read in the last second.
     pub users: Arc<RecentUsers>,
+    /// Where passwords are hashed and checked, a few at a time.
+    pub hashing: Hashing,
+    /// Where the CPU-heavy steps of requests run, a few at a time.
+    pub cpu: CpuPool,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::views::AccountPage;
 use crate::{
     auth::{
-        self, credentials, db,
+        self, db,
         domain::{NewPassword, TokenName},
     },
     error::{AppError, Result, render},
@@ -66,7 +66,7 @@ pub async fn update_password(
     let mut errors = FormErrors::default();
     let stored = db::find_user_with_hash(&state.pool, &user.0.email).await?.map(|(_, hash)| hash);
     let current = SecretString::from(form.current_password);
-    if !credentials::verify_password(&current, stored).await? {
+    if !state.hashing.verify(&current, stored).await? {
         errors.add("current_password", "That is not your current password.");
     }
     let new_password = errors
@@ -75,7 +75,7 @@ pub async fn update_password(
         let page = account_page(&state, ctx, &user, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
-    let hash = credentials::hash_password(new_password.secret()).await?;
+    let hash = state.hashing.hash(new_password.secret()).await?;
     let version = db::set_password_hash(&state.pool, user.0.id, &hash).await?;
     state.users.forget(user.0.id);
     session::renew(&session, version).await?;

@@ -69,7 +69,7 @@ pub async fn create_item(
             let mut page = incident_page(&state, ctx, incident).await?;
             page.item_form = form;
             page.item_errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
         }
     }
 }
@@ -176,7 +176,7 @@ pub async fn update_item(
                 owners,
                 theirs: None,
             };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response());
         }
     };
     match super::edit_item(&state.pool, incident.id, id, version, &fields, &user.0).await {
@@ -195,7 +195,7 @@ pub async fn update_item(
                 owners,
                 theirs: Some(*current),
             };
-            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+            Ok((StatusCode::CONFLICT, state.cpu.render(page).await?).into_response())
         }
         Err(WriteError::Failed(err)) => Err(err),
     }

@@ -64,7 +64,7 @@ pub async fn create_user(
     let input =
         NewUserInput { email: form.email.trim().into(), name: form.name.trim().into(), role: form.role };
     if let (Some(email), Some(name), Some(role), Some(password)) = (email, name, role, password) {
-        match auth::create_user(&state.pool, &email, &name, &password, role).await {
+        match auth::create_user(&state.pool, &state.hashing, &email, &name, &password, role).await {
             Ok(user) => {
                 tracing::info!(user_id = %user.id, role = %user.role, "user created");
                 let text = format!("{} can now sign in as {}.", user.name, user.role);

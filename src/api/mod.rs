@@ -7,8 +7,14 @@ pub mod handlers;
 use axum::{Router, extract::rejection::JsonRejection, http::StatusCode, middleware, routing::get};
 
 use crate::{
-    action_items, auth::domain::Role, causes, error::AppError, incidents, state::AppState, timeline,
-    web::require_role,
+    action_items,
+    auth::domain::Role,
+    causes,
+    error::AppError,
+    incidents,
+    state::AppState,
+    timeline,
+    web::{require_role, text_guard},
 };
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -21,6 +27,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(timeline::api_router())
         .merge(causes::api_router())
         .merge(action_items::api_router())
+        // The token is checked first: nobody's body is read before that.
+        .route_layer(middleware::from_fn_with_state(state.config.max_body_bytes, text_guard::refuse_nul))
         .route_layer(middleware::from_fn_with_state(state, auth::require_token))
 }
 

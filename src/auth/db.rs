@@ -294,19 +294,42 @@ pub async fn failures_for_ip(db: impl PgExecutor<'_>, ip: &str, window_secs: i64
     Ok(sqlx::query_as(sql).bind(ip).bind(window_secs as f64).fetch_one(db).await?)
 }
 
+/// Holds, until the transaction ends, the right to count and record the
+/// attempts of this email and of this address. Always the email first,
+/// then the address, so two attempts never wait on each other in a circle.
+#[tracing::instrument(skip_all)]
+pub async fn lock_login_attempts(tx: &mut sqlx::PgConnection, email: &str, ip: &str) -> Result<()> {
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended('debrief.login.email:' || $1, 0)), \
+                pg_advisory_xact_lock(hashtextextended('debrief.login.ip:' || $2, 0))",
+    )
+    .bind(email)
+    .bind(ip)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn record_login_attempt(
     db: impl PgExecutor<'_>,
     email: &str,
     ip: &str,
     succeeded: bool,
-) -> Result<()> {
-    sqlx::query("insert into login_attempt (email, client_ip, succeeded) values ($1, $2, $3)")
-        .bind(email)
-        .bind(ip)
-        .bind(succeeded)
-        .execute(db)
-        .await?;
+) -> Result<i64> {
+    let sql = "insert into login_attempt (email, client_ip, succeeded) values ($1, $2, $3) returning id";
+    Ok(sqlx::query_scalar(sql).bind(email).bind(ip).bind(succeeded).fetch_one(db).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn mark_login_attempt_succeeded(db: impl PgExecutor<'_>, id: i64) -> Result<()> {
+    sqlx::query("update login_attempt set succeeded = true where id = $1").bind(id).execute(db).await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_login_attempt(db: impl PgExecutor<'_>, id: i64) -> Result<()> {
+    sqlx::query("delete from login_attempt where id = $1").bind(id).execute(db).await?;
     Ok(())
 }
 

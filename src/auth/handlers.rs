@@ -75,35 +75,44 @@ pub async fn login(
         Ok((status, render(&page)?).into_response())
     };
 
-    if let Err(AppError::TooManyRequests { retry_after_secs }) =
-        throttle::check(&state.pool, &email, &client_ip).await
-    {
-        let minutes = retry_after_secs.div_ceil(60);
-        let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
-        let mut response = refuse(ctx, StatusCode::TOO_MANY_REQUESTS, message)?;
-        response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
-        return Ok(response);
-    }
+    let attempt = match throttle::admit(&state.pool, &email, &client_ip).await {
+        Ok(attempt) => attempt,
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60);
+            let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
+            let mut response = refuse(ctx, StatusCode::TOO_MANY_REQUESTS, message)?;
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            return Ok(response);
+        }
+        Err(err) => return Err(err),
+    };
 
     // Unknown emails are checked against a dummy hash: same work, same answer.
     let found = db::find_user_with_hash(&state.pool, &email).await?;
     let (user, hash) = found.map(|(user, hash)| (Some(user), Some(hash))).unwrap_or((None, None));
     let password = SecretString::from(form.password.clone());
-    let verified = credentials::verify_password(&password, hash).await?;
+    let verified = match state.hashing.verify(&password, hash).await {
+        Ok(verified) => verified,
+        Err(busy @ AppError::Busy { .. }) => {
+            throttle::withdraw(&state.pool, attempt).await?;
+            return Err(busy);
+        }
+        Err(err) => return Err(err),
+    };
     let user = match user {
-        Some(user) if verified => user,
+        // A disabled account answers as a wrong password does: it must not
+        // tell whether a guess was right.
+        Some(user) if verified && !user.disabled => user,
+        Some(user) if verified => {
+            tracing::info!(user_id = %user.id, "sign-in refused: the account is disabled");
+            return refuse(ctx, StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
+        }
         _ => {
-            db::record_login_attempt(&state.pool, &email, &client_ip, false).await?;
             tracing::info!("sign-in refused: wrong email or password");
             return refuse(ctx, StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
         }
     };
-    if user.disabled {
-        db::record_login_attempt(&state.pool, &email, &client_ip, false).await?;
-        let message = "This account has been disabled. Ask an administrator if you need access again.";
-        return refuse(ctx, StatusCode::FORBIDDEN, message.into());
-    }
-    db::record_login_attempt(&state.pool, &email, &client_ip, true).await?;
+    throttle::succeeded(&state.pool, attempt).await?;
     session::sign_in(&session, &user).await?;
     tracing::info!(user_id = %user.id, "signed in");
     Ok(Redirect::to(safe_next(&form.next)).into_response())
@@ -172,7 +181,7 @@ pub async fn setup(
     if db::count_users(&mut *tx).await? > 0 {
         return Err(AppError::Conflict("Debrief was set up a moment ago by someone else. Sign in.".into()));
     }
-    let admin = super::create_user(&mut *tx, &email, &name, &password, Role::Admin).await?;
+    let admin = super::create_user(&mut *tx, &state.hashing, &email, &name, &password, Role::Admin).await?;
     db::delete_setup_tokens(&mut *tx).await?;
     tx.commit().await?;
 

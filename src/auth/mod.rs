@@ -34,12 +34,13 @@ pub fn signed_in_router() -> Router<AppState> {
 /// Hashes the password and stores the user.
 pub async fn create_user(
     db: impl PgExecutor<'_>,
+    hashing: &credentials::Hashing,
     email: &Email,
     name: &DisplayName,
     password: &NewPassword,
     role: Role,
 ) -> Result<User, InsertUserError> {
-    let hash = credentials::hash_password(password.secret()).await.map_err(InsertUserError::Other)?;
+    let hash = hashing.hash(password.secret()).await.map_err(InsertUserError::Other)?;
     db::insert_user(db, NewUser { email, name, password_hash: &hash, role }).await
 }
 

@@ -14,20 +14,44 @@ pub const ACCOUNT_WINDOW_SECS: i64 = 15 * 60;
 pub const ADDRESS_LIMIT: i64 = 30;
 pub const ADDRESS_WINDOW_SECS: i64 = 60 * 60;
 
-/// Refuses with 429 while the account or the address has too many recent
-/// failures. Checked before the password, and for unknown emails alike.
-pub async fn check(pool: &PgPool, email: &str, ip: &str) -> Result<()> {
-    let account = db::failures_for_email(pool, email, ACCOUNT_WINDOW_SECS).await?;
+/// A sign-in attempt, counted as a failure from the moment it is admitted
+/// until its password is found right.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt(i64);
+
+/// Counts the attempt before its password is checked, or refuses it with
+/// 429 when the account or the address is at its limit. Counting and
+/// checking happen under one lock per account and per address, so a burst
+/// of parallel attempts gets no more guesses than the limit, whatever its
+/// size. Unknown emails are counted alike.
+pub async fn admit(pool: &PgPool, email: &str, ip: &str) -> Result<Attempt> {
+    let mut tx = pool.begin().await?;
+    db::lock_login_attempts(&mut tx, email, ip).await?;
+    let account = db::failures_for_email(&mut *tx, email, ACCOUNT_WINDOW_SECS).await?;
     if let Some(wait) = blocked_for(account, ACCOUNT_LIMIT, ACCOUNT_WINDOW_SECS) {
         tracing::warn!("login throttled for an account");
         return Err(AppError::TooManyRequests { retry_after_secs: wait });
     }
-    let address = db::failures_for_ip(pool, ip, ADDRESS_WINDOW_SECS).await?;
+    let address = db::failures_for_ip(&mut *tx, ip, ADDRESS_WINDOW_SECS).await?;
     if let Some(wait) = blocked_for(address, ADDRESS_LIMIT, ADDRESS_WINDOW_SECS) {
         tracing::warn!(client_ip = %ip, "login throttled for an address");
         return Err(AppError::TooManyRequests { retry_after_secs: wait });
     }
-    Ok(())
+    let id = db::record_login_attempt(&mut *tx, email, ip, false).await?;
+    tx.commit().await?;
+    Ok(Attempt(id))
+}
+
+/// The password was right: the attempt no longer counts as a failure, and
+/// the account's count starts again.
+pub async fn succeeded(pool: &PgPool, attempt: Attempt) -> Result<()> {
+    db::mark_login_attempt_succeeded(pool, attempt.0).await
+}
+
+/// The password was never checked (the server was too busy): the attempt
+/// was no guess, so it is not counted.
+pub async fn withdraw(pool: &PgPool, attempt: Attempt) -> Result<()> {
+    db::delete_login_attempt(pool, attempt.0).await
 }
 
 /// Seconds until the oldest counted failure leaves the window, when the

@@ -74,8 +74,8 @@ impl CauseInput {
         let mut errors = FormErrors::default();
         let kind = errors.check("kind", CauseKind::parse(&self.kind));
         let category = errors.check("category", parse_category(&self.category, categories));
-        let description = errors
-            .check("description", crate::incidents::domain::bounded_text(&self.description, "description"));
+        let description =
+            errors.check("description", crate::web::markdown::accept(&self.description, "description"));
         let whys = errors.check("whys", parse_whys(&self.whys));
         match (kind, category, description, whys) {
             (Some(kind), Some(category), Some(description), Some(whys)) => {

@@ -49,7 +49,7 @@ pub async fn create_cause(
             let mut page = incident_page(&state, ctx, incident).await?;
             page.cause_form = form;
             page.cause_errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
         }
     }
 }
@@ -152,7 +152,7 @@ pub async fn update_cause(
                 categories,
                 theirs: None,
             };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response());
         }
     };
     match super::edit_cause(&state.pool, incident.id, id, version, &fields, &user.0).await {
@@ -171,7 +171,7 @@ pub async fn update_cause(
                 categories,
                 theirs: Some(*current),
             };
-            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+            Ok((StatusCode::CONFLICT, state.cpu.render(page).await?).into_response())
         }
         Err(WriteError::Failed(err)) => Err(err),
     }
@@ -231,5 +231,5 @@ pub async fn create_category(
     }
     let categories = db::list_categories(&state.pool).await?;
     let page = CategoriesPage { ctx, categories, name: form.name, errors };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
 }

@@ -5,7 +5,6 @@ use axum::{extract::State, response::Html};
 use super::views::DashboardPage;
 use crate::{
     error::{Result, render},
-    incidents::db,
     state::AppState,
     web::PageCtx,
 };
@@ -13,6 +12,7 @@ use crate::{
 /// `GET /`
 #[tracing::instrument(skip_all)]
 pub async fn show_dashboard(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>> {
-    let (incidents, total) = db::list_incidents(&state.pool, 10, 0).await?;
+    let listed = state.list_places.page(&state.pool, 10, 0).await?;
+    let (incidents, total) = (listed.incidents, listed.total);
     render(&DashboardPage { ctx, incidents, total })
 }

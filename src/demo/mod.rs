@@ -77,7 +77,15 @@ async fn ensure_user(
     }
     let email = Email::parse(persona.email).map_err(anyhow::Error::msg)?;
     let name = DisplayName::parse(persona.name).map_err(anyhow::Error::msg)?;
-    let user = auth::create_user(&mut *conn, &email, &name, password, persona.role).await?;
+    let user = auth::create_user(
+        &mut *conn,
+        &auth::credentials::Hashing::for_tools(),
+        &email,
+        &name,
+        password,
+        persona.role,
+    )
+    .await?;
     Ok((user.id, true))
 }
 

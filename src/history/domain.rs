@@ -1,5 +1,7 @@
 //! What a revision records, and line diffs between two texts.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
 
@@ -18,10 +20,37 @@ pub struct DiffLine {
     pub text: String,
 }
 
+/// Texts longer than this are not compared line by line: the work (and the
+/// page showing it) would grow past what one request may cost.
+pub const MAX_DIFF_LINES: usize = 20_000;
+
+/// The longest a line diff may search for the smallest set of changes; past
+/// it the diff is still right, only coarser.
+pub const DIFF_TIME_BUDGET: Duration = Duration::from_millis(500);
+
+/// Two revisions compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comparison {
+    /// A unified line diff; `None` marks a gap of skipped lines.
+    Lines(Vec<Option<DiffLine>>),
+    /// Too large to compare line by line: how many lines each side has.
+    TooLarge { old_lines: usize, new_lines: usize },
+}
+
+/// Compares `old` and `new` line by line, within [`MAX_DIFF_LINES`] and
+/// [`DIFF_TIME_BUDGET`].
+pub fn compare(old: &str, new: &str, context: usize) -> Comparison {
+    let (old_lines, new_lines) = (old.lines().count(), new.lines().count());
+    if old_lines > MAX_DIFF_LINES || new_lines > MAX_DIFF_LINES {
+        return Comparison::TooLarge { old_lines, new_lines };
+    }
+    Comparison::Lines(diff_lines(old, new, context))
+}
+
 /// The lines of `old` and `new` as a unified line diff with `context`
 /// unchanged lines around each change; `None` marks a gap of skipped lines.
-pub fn diff_lines(old: &str, new: &str, context: usize) -> Vec<Option<DiffLine>> {
-    let diff = TextDiff::from_lines(old, new);
+fn diff_lines(old: &str, new: &str, context: usize) -> Vec<Option<DiffLine>> {
+    let diff = TextDiff::configure().timeout(DIFF_TIME_BUDGET).diff_lines(old, new);
     let mut lines = Vec::new();
     for (index, group) in diff.grouped_ops(context).iter().enumerate() {
         if index > 0 {
@@ -58,6 +87,28 @@ mod tests {
     #[test]
     fn identical_texts_have_no_diff() {
         assert!(diff_lines("same\n", "same\n", 3).is_empty());
+    }
+
+    #[test]
+    fn texts_past_the_line_cap_are_not_compared_line_by_line() {
+        let old = "x\n".repeat(MAX_DIFF_LINES + 1);
+        let new = "y\n".repeat(10);
+        assert_eq!(
+            compare(&old, &new, 3),
+            Comparison::TooLarge { old_lines: MAX_DIFF_LINES + 1, new_lines: 10 }
+        );
+        assert!(matches!(compare("a\n", "b\n", 3), Comparison::Lines(lines) if lines.len() == 2));
+    }
+
+    #[test]
+    fn the_worst_case_at_the_cap_still_gives_a_right_diff() {
+        // Every line differs: the search for the smallest diff is quadratic.
+        let old: String = (0..MAX_DIFF_LINES).map(|n| format!("old {n}\n")).collect();
+        let new: String = (0..MAX_DIFF_LINES).map(|n| format!("new {}\n", n * 7 % 1000)).collect();
+        let Comparison::Lines(lines) = compare(&old, &new, 0) else { panic!("within the cap") };
+        let removed = lines.iter().flatten().filter(|line| line.tag == "removed").count();
+        let kept = lines.iter().flatten().filter(|line| line.tag == "same").count();
+        assert_eq!(removed + kept, MAX_DIFF_LINES, "every old line is accounted for");
     }
 
     #[test]

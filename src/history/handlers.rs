@@ -6,7 +6,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{db, domain::diff_lines, views::HistoryPage};
+use super::{
+    db,
+    domain::{Comparison, compare},
+    views::HistoryPage,
+};
 use crate::{
     error::{AppError, Result, render},
     incidents::handlers::find_by_reference,
@@ -40,13 +44,22 @@ pub async fn show_history(
         (Some(from), Some(to)) => Some((from.min(to), from.max(to))),
         _ => default,
     };
-    let diff = match compared {
+    let snapshots = match compared {
         Some((from, to)) => {
             let old = db::snapshot_of(&state.pool, incident.id, from).await?.ok_or(AppError::NotFound)?;
             let new = db::snapshot_of(&state.pool, incident.id, to).await?.ok_or(AppError::NotFound)?;
-            diff_lines(&old, &new, 3)
+            Some((old, new))
         }
-        None => Vec::new(),
+        None => None,
     };
-    render(&HistoryPage { ctx, incident, revisions, compared, diff })
+    // Comparing and showing two large revisions is CPU work: bounded, and
+    // off the async workers.
+    state
+        .cpu
+        .run(move || {
+            let diff =
+                snapshots.map(|(old, new)| compare(&old, &new, 3)).unwrap_or(Comparison::Lines(Vec::new()));
+            render(&HistoryPage { ctx, incident, revisions, compared, diff })
+        })
+        .await?
 }

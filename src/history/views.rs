@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{db::Revision, domain::DiffLine};
+use super::{db::Revision, domain::Comparison};
 use crate::{incidents::db::Incident, web::PageCtx};
 
 #[derive(Template)]
@@ -13,12 +13,27 @@ pub struct HistoryPage {
     pub revisions: Vec<Revision>,
     /// The two revisions compared, older first, and their diff.
     pub compared: Option<(i64, i64)>,
-    pub diff: Vec<Option<DiffLine>>,
+    pub diff: Comparison,
 }
 
 impl HistoryPage {
     pub fn moment(&self, revision: &Revision) -> String {
         self.ctx.time(&revision.created_at)
+    }
+
+    /// The fields changed by the revisions after `from` up to `to`: what a
+    /// comparison too large to show line by line can still tell.
+    pub fn fields_changed_between(&self) -> String {
+        let Some((from, to)) = self.compared else { return String::new() };
+        let mut fields: Vec<&str> = Vec::new();
+        for revision in self.revisions.iter().filter(|r| r.id > from && r.id <= to) {
+            for change in &revision.changes.0 {
+                if !fields.contains(&change.field.as_str()) {
+                    fields.push(&change.field);
+                }
+            }
+        }
+        fields.join(", ")
     }
 
     pub fn fields(&self, revision: &Revision) -> String {

@@ -36,8 +36,10 @@ pub async fn list_incidents(
 ) -> Result<Json<Value>> {
     let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
     let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let (incidents, total) = db::list_incidents(&state.pool, per_page, (page - 1) * per_page).await?;
-    Ok(Json(json!({ "incidents": incidents, "total": total, "page": page, "per_page": per_page })))
+    let listed = state.list_places.page(&state.pool, per_page, (page - 1) * per_page).await?;
+    Ok(Json(
+        json!({ "incidents": listed.incidents, "total": listed.total, "page": page, "per_page": per_page }),
+    ))
 }
 
 /// `GET /api/v1/incidents/{id}`: the whole postmortem.

@@ -181,21 +181,145 @@ struct StampedRow {
 #[tracing::instrument(skip_all)]
 pub async fn find_for_page(db: impl PgExecutor<'_>, number: i32) -> Result<Option<(Incident, PageStamp)>> {
     let sql = format!(
-        "select {COLUMNS}, page_version, (select version from directory_version) as directory_version \
-         from incident where number = $1"
+        "select {COLUMNS}, (select page_version from incident_stamp where incident_id = incident.id) as page_version, \
+         (select version from directory_version) as directory_version from incident where number = $1"
     );
     let row = sqlx::query_as::<_, StampedRow>(&sql).bind(number).fetch_optional(db).await?;
     row.map(|row| Ok((Incident::try_from(row.incident)?, row.stamp))).transpose()
 }
 
 /// One page of incidents, newest first, and how many there are in all.
+/// An incident as a list shows it: everything but the Markdown sections,
+/// which a list never shows and which make a row thousands of times wider.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentListing {
+    pub id: Uuid,
+    pub number: i32,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub detected_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub mitigated_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: Uuid,
+    number: i32,
+    title: String,
+    severity: String,
+    status: String,
+    services: Vec<String>,
+    tags: Vec<String>,
+    started_at: OffsetDateTime,
+    detected_at: Option<OffsetDateTime>,
+    mitigated_at: Option<OffsetDateTime>,
+    resolved_at: Option<OffsetDateTime>,
+    version: i32,
+    created_by: Option<Uuid>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<ListingRow> for IncidentListing {
+    type Error = AppError;
+
+    fn try_from(row: ListingRow) -> Result<IncidentListing> {
+        let corrupt =
+            |what: &str, value: &str| anyhow::anyhow!("incident {} has an unknown {what} {value:?}", row.id);
+        Ok(IncidentListing {
+            severity: Severity::parse(&row.severity).map_err(|_| corrupt("severity", &row.severity))?,
+            status: Status::parse(&row.status).map_err(|_| corrupt("status", &row.status))?,
+            reference: reference(row.number),
+            id: row.id,
+            number: row.number,
+            title: row.title,
+            services: row.services,
+            tags: row.tags,
+            started_at: row.started_at,
+            detected_at: row.detected_at,
+            mitigated_at: row.mitigated_at,
+            resolved_at: row.resolved_at,
+            version: row.version,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+const LISTING_COLUMNS: &str = "id, number, title, severity, status, services, tags, started_at, detected_at, \
+                               mitigated_at, resolved_at, version, created_by, created_at, updated_at";
+
+/// How many incidents there are, and the version of their order; both kept
+/// by triggers.
 #[tracing::instrument(skip_all)]
-pub async fn list_incidents(pool: &PgPool, limit: i64, offset: i64) -> Result<(Vec<Incident>, i64)> {
-    let sql =
-        format!("select {COLUMNS} from incident order by started_at desc, number desc limit $1 offset $2");
-    let rows = sqlx::query_as::<_, IncidentRow>(&sql).bind(limit).bind(offset).fetch_all(pool).await?;
-    let total = sqlx::query_scalar("select count(*) from incident").fetch_one(pool).await?;
-    Ok((rows.into_iter().map(Incident::try_from).collect::<Result<_>>()?, total))
+pub async fn list_counts(db: impl PgExecutor<'_>) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as("select total, order_version from incident_list").fetch_one(db).await?)
+}
+
+/// `limit` incidents newest first, skipping `skip`, from the incident with
+/// `key` on (or from the newest).
+#[tracing::instrument(skip_all)]
+pub async fn list_from(
+    db: impl PgExecutor<'_>,
+    key: Option<(OffsetDateTime, i32)>,
+    limit: i64,
+    skip: i64,
+) -> Result<Vec<IncidentListing>> {
+    let rows = match key {
+        None => {
+            let sql = format!(
+                "select {LISTING_COLUMNS} from incident order by started_at desc, number desc limit $1 offset $2"
+            );
+            sqlx::query_as::<_, ListingRow>(&sql).bind(limit).bind(skip).fetch_all(db).await?
+        }
+        Some((started_at, number)) => {
+            let sql = format!(
+                "select {LISTING_COLUMNS} from incident where (started_at, number) <= ($3, $4) \
+                 order by started_at desc, number desc limit $1 offset $2"
+            );
+            sqlx::query_as::<_, ListingRow>(&sql)
+                .bind(limit)
+                .bind(skip)
+                .bind(started_at)
+                .bind(number)
+                .fetch_all(db)
+                .await?
+        }
+    };
+    rows.into_iter().map(IncidentListing::try_from).collect()
+}
+
+/// The sort keys of the incidents at positions 0, `every`, 2 × `every`...,
+/// `count` of them at most, read off the list's index.
+#[tracing::instrument(skip_all)]
+pub async fn list_keys_every(
+    db: impl PgExecutor<'_>,
+    every: i64,
+    count: i64,
+) -> Result<Vec<(OffsetDateTime, i32)>> {
+    let sql = "select started_at, number from ( \
+                   select started_at, number, row_number() over (order by started_at desc, number desc) - 1 as position \
+                   from (select started_at, number from incident order by started_at desc, number desc limit $2) firsts \
+               ) numbered where position % $1 = 0 order by position";
+    Ok(sqlx::query_as(sql).bind(every).bind(every.saturating_mul(count)).fetch_all(db).await?)
 }
 
 /// The incident, locked until the transaction ends, for a read-modify-write.

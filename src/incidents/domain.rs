@@ -220,7 +220,7 @@ impl NewIncidentInput {
         let started_at = errors.check("started_at", read_time(&self.started_at));
         let services = errors.check("services", parse_labels(&self.services, "service"));
         let tags = errors.check("tags", parse_labels(&self.tags, "tag"));
-        let summary = errors.check("summary", bounded_text(&self.summary, "summary"));
+        let summary = errors.check("summary", crate::web::markdown::accept(&self.summary, "summary"));
         match (title, severity, started_at, services, tags, summary) {
             (Some(title), Some(severity), Some(started_at), Some(services), Some(tags), Some(summary)) => {
                 Ok(NewIncidentFields { title, severity, started_at, services, tags, summary })
@@ -228,15 +228,6 @@ impl NewIncidentInput {
             _ => Err(errors),
         }
     }
-}
-
-/// Markdown fields are kept as typed, up to a generous size.
-pub fn bounded_text(raw: &str, what: &str) -> Result<String, String> {
-    const MAX_CHARS: usize = 100_000;
-    if raw.chars().count() > MAX_CHARS {
-        return Err(format!("The {what} has at most {MAX_CHARS} characters."));
-    }
-    Ok(raw.replace("\r\n", "\n"))
 }
 
 /// An editable field of an incident, with how it is shown and prompted.
@@ -481,15 +472,15 @@ impl super::db::Incident {
             Field::DetectedAt => self.detected_at = parse_optional_moment(raw)?,
             Field::MitigatedAt => self.mitigated_at = parse_optional_moment(raw)?,
             Field::ResolvedAt => self.resolved_at = parse_optional_moment(raw)?,
-            Field::Summary => self.summary = bounded_text(raw, "summary")?,
-            Field::Impact => self.impact = bounded_text(raw, "impact")?,
+            Field::Summary => self.summary = crate::web::markdown::accept(raw, "summary")?,
+            Field::Impact => self.impact = crate::web::markdown::accept(raw, "impact")?,
             Field::ImpactFigures => self.impact_figures = parse_figures(raw)?,
-            Field::Trigger => self.trigger = bounded_text(raw, "trigger")?,
-            Field::Detection => self.detection = bounded_text(raw, "detection")?,
-            Field::Resolution => self.resolution = bounded_text(raw, "resolution")?,
-            Field::WentWell => self.went_well = bounded_text(raw, "section")?,
-            Field::WentBadly => self.went_badly = bounded_text(raw, "section")?,
-            Field::GotLucky => self.got_lucky = bounded_text(raw, "section")?,
+            Field::Trigger => self.trigger = crate::web::markdown::accept(raw, "trigger")?,
+            Field::Detection => self.detection = crate::web::markdown::accept(raw, "detection")?,
+            Field::Resolution => self.resolution = crate::web::markdown::accept(raw, "resolution")?,
+            Field::WentWell => self.went_well = crate::web::markdown::accept(raw, "section")?,
+            Field::WentBadly => self.went_badly = crate::web::markdown::accept(raw, "section")?,
+            Field::GotLucky => self.got_lucky = crate::web::markdown::accept(raw, "section")?,
         }
         Ok(())
     }

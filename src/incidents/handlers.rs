@@ -44,9 +44,10 @@ pub async fn list_incidents(
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
     let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let (incidents, total) = db::list_incidents(&state.pool, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let listed = state.list_places.page(&state.pool, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let total = listed.total;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    render(&IncidentListPage { ctx, incidents, total, page, pages })
+    render(&IncidentListPage { ctx, incidents: listed.incidents, total, page, pages })
 }
 
 /// `GET /incidents/new`
@@ -108,7 +109,7 @@ pub async fn show_incident(
     // A page with a flash message on it is shown once, so it is not kept.
     let reader = ctx.user.as_ref().filter(|_| ctx.flashes.is_empty()).map(|user| user.id);
     let Some(reader) = reader else {
-        return render(&incident_page(&state, ctx, incident).await?);
+        return state.cpu.render(incident_page(&state, ctx, incident).await?).await;
     };
     let key = PageKey {
         incident: incident.id,
@@ -125,11 +126,12 @@ pub async fn show_incident(
     }
     let mut ctx = ctx;
     let csrf = std::mem::replace(&mut ctx.csrf, state.pages.marker().to_owned());
-    let Html(rendered) = render(&incident_page(&state, ctx, incident).await?)?;
+    let Html(rendered) = state.cpu.render(incident_page(&state, ctx, incident).await?).await?;
     Ok(Html(state.pages.keep(key, stamp, &rendered, &csrf)))
 }
 
-/// The incident page with its timeline, ready to render or to fill in.
+/// The incident page with its timeline, ready to render or to fill in. Its
+/// Markdown is rendered on the CPU pool, off the async workers.
 pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -> Result<IncidentPage> {
     let events = timeline::db::list_events(&state.pool, incident.id).await?;
     let causes = causes::db::list_causes(&state.pool, incident.id).await?;
@@ -137,7 +139,10 @@ pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -
     let items = action_items::db::list_for_incident(&state.pool, incident.id).await?;
     let owners = if ctx.is_editor() { auth::db::list_users(&state.pool).await? } else { Vec::new() };
     let after_publication = history::db::after_publication(&state.pool, incident.id).await?;
-    let mut page = IncidentPage::new(ctx, incident, events, causes, categories, items, owners);
+    let mut page = state
+        .cpu
+        .run(move || IncidentPage::new(ctx, incident, events, causes, categories, items, owners))
+        .await?;
     page.after_publication = after_publication;
     Ok(page)
 }

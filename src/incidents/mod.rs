@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod figures;
 pub mod handlers;
+pub mod listing;
 pub mod page_cache;
 pub mod views;
 

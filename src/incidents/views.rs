@@ -4,7 +4,7 @@ use askama::Template;
 use time::OffsetDateTime;
 
 use super::{
-    db::Incident,
+    db::{Incident, IncidentListing},
     domain::{Field, NewIncidentInput, Section, Severity, Status},
 };
 use crate::{
@@ -27,7 +27,7 @@ use crate::{
 #[template(path = "incidents/list.html")]
 pub struct IncidentListPage {
     pub ctx: PageCtx,
-    pub incidents: Vec<Incident>,
+    pub incidents: Vec<IncidentListing>,
     pub total: i64,
     pub page: i64,
     pub pages: i64,

@@ -137,8 +137,7 @@ impl EventInput {
             }
             _ => Some(None),
         };
-        let evidence =
-            errors.check("evidence", crate::incidents::domain::bounded_text(&self.evidence, "evidence"));
+        let evidence = errors.check("evidence", crate::web::markdown::accept(&self.evidence, "evidence"));
         match (occurred_at, kind, body, status, evidence) {
             (Some(occurred_at), Some(kind), Some(body), Some(hypothesis_status), Some(evidence)) => {
                 Ok(EventFields {
@@ -159,7 +158,7 @@ fn parse_body(raw: &str) -> Result<String, String> {
     if body.is_empty() {
         return Err("Say what happened.".into());
     }
-    crate::incidents::domain::bounded_text(body, "text")
+    crate::web::markdown::accept(body, "text")
 }
 
 #[cfg(test)]

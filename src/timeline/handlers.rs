@@ -52,7 +52,7 @@ pub async fn create_event(
             let mut page = incident_page(&state, ctx, incident).await?;
             page.event_form = form;
             page.event_errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
         }
     }
 }
@@ -109,7 +109,7 @@ pub async fn create_pasted_events(
     page.paste = pasted.rejected.iter().map(|line| line.text.as_str()).collect::<Vec<_>>().join("\n");
     page.rejected = pasted.rejected;
     let status = if fields.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, render(&page)?).into_response())
+    Ok((status, state.cpu.render(page).await?).into_response())
 }
 
 /// The edit page of one event.
@@ -209,7 +209,7 @@ pub async fn update_event(
                 errors,
                 theirs: None,
             };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response());
         }
     };
     match super::edit_event(&state.pool, incident.id, id, version, &fields, &user.0).await {
@@ -228,7 +228,7 @@ pub async fn update_event(
                 errors: FormErrors::default(),
                 theirs: Some(*current),
             };
-            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+            Ok((StatusCode::CONFLICT, state.cpu.render(page).await?).into_response())
         }
         Err(WriteError::Failed(err)) => Err(err),
     }

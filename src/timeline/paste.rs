@@ -200,6 +200,7 @@ fn read_line(
     if body.chars().count() > MAX_BODY_CHARS {
         return Err(TOO_LONG.into());
     }
+    crate::web::markdown::accept(body, "line")?;
     let local = clock.place(stamp)?;
     let at = to_utc(local).ok_or_else(|| {
         format!("There is no {} in your time zone: the clocks jump over it.", wall_clock(local))

@@ -3,19 +3,25 @@
 //! must carry the session's synchronizer token, in the `csrf_token` form
 //! field or the `X-CSRF-Token` header. The JSON API is not behind this
 //! layer: it authenticates with bearer tokens only, never with cookies.
+//!
+//! A visitor who has not signed in has no stored session, and must not cost
+//! one (a flood of anonymous page views would fill the session table). Their
+//! forms (sign-in, setup) carry a token kept in a cookie of its own instead,
+//! which the form must repeat: a page on another site can neither read the
+//! cookie nor set it.
 
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{HeaderMap, Method, header},
+    http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::Response,
 };
 use tower_sessions::Session;
 
-use super::session;
+use super::{form::read_body, session};
 use crate::{
-    auth::credentials::secrets_match,
+    auth::credentials::{random_secret, secrets_match},
     error::{AppError, Result},
     state::AppState,
 };
@@ -25,17 +31,54 @@ pub const FIELD: &str = "csrf_token";
 /// The header scripts send the token in.
 pub const HEADER: &str = "x-csrf-token";
 
+/// The cookie that holds a visitor's token while they have no session.
+const VISITOR_COOKIE: &str = "debrief_csrf";
+/// The same, over HTTPS: `__Host-` keeps a sibling domain from setting it.
+const SECURE_VISITOR_COOKIE: &str = "__Host-debrief_csrf";
+
+/// The token for the forms of a visitor without a session, in the request
+/// extensions for [`crate::web::PageCtx`].
+#[derive(Debug, Clone)]
+pub struct VisitorToken(pub String);
+
 pub async fn verify_csrf(
     State(state): State<AppState>,
     session: Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response> {
+    let cookie_name = if state.config.secure_cookies { SECURE_VISITOR_COOKIE } else { VISITOR_COOKIE };
+    let session_token = session::existing_csrf_token(&session).await?;
+    let visitor_token = visitor_token(request.headers(), cookie_name);
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return Ok(next.run(request).await);
+        if session_token.is_some() {
+            return Ok(next.run(request).await);
+        }
+        let (token, fresh) = match visitor_token {
+            Some(token) => (token, false),
+            None => (random_secret(32), true),
+        };
+        request.extensions_mut().insert(VisitorToken(token.clone()));
+        let mut response = next.run(request).await;
+        if fresh {
+            let cookie = visitor_cookie(cookie_name, &token, state.config.secure_cookies);
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+        return Ok(response);
     }
     check_origin(request.headers(), &state.origin)?;
-    let expected = session::existing_csrf_token(&session).await?;
+    let expected = match session_token {
+        Some(token) => Some(token),
+        None => {
+            // A form sent again after an error shows the same token.
+            if let Some(token) = &visitor_token {
+                request.extensions_mut().insert(VisitorToken(token.clone()));
+            }
+            visitor_token
+        }
+    };
     let (parts, body) = request.into_parts();
     let (provided, body) = match parts.headers.get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(token) => (Some(token.to_owned()), body),
@@ -55,6 +98,28 @@ pub async fn verify_csrf(
         ));
     }
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// The visitor's token from their cookie, if it has the shape we give it.
+fn visitor_token(headers: &HeaderMap, cookie_name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == cookie_name)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| {
+            value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The `Set-Cookie` value for a visitor's token: for this site's own
+/// requests only, unreadable by scripts, gone when the browser closes.
+fn visitor_cookie(name: &str, token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")
 }
 
 /// Refuses requests that a browser says come from another site.
@@ -85,16 +150,6 @@ fn is_urlencoded_form(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
-}
-
-/// Reads a form body whole, within the body limit.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum::body::Bytes> {
-    let too_large = || AppError::PayloadTooLarge(format!("The form is larger than the {limit}-byte limit."));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
 fn token_from_form(body: &[u8]) -> Option<String> {
@@ -132,6 +187,19 @@ mod tests {
         assert!(check_origin(&foreign, own).is_err());
         assert!(check_origin(&headers(&[("origin", "null")]), own).is_err());
         assert!(check_origin(&headers(&[("sec-fetch-site", "cross-site")]), own).is_err());
+    }
+
+    #[test]
+    fn a_visitor_token_is_read_only_from_its_own_well_formed_cookie() {
+        let token = "a".repeat(43);
+        let cookie = format!("other=1; debrief_csrf={token}; x=y");
+        let mut map = HeaderMap::new();
+        map.insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        assert_eq!(visitor_token(&map, VISITOR_COOKIE).as_deref(), Some(token.as_str()));
+        assert_eq!(visitor_token(&map, SECURE_VISITOR_COOKIE), None);
+        let mut odd = HeaderMap::new();
+        odd.insert(header::COOKIE, HeaderValue::from_static("debrief_csrf=short"));
+        assert_eq!(visitor_token(&odd, VISITOR_COOKIE), None);
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub async fn load_current_user(
                     .await?;
             }
             Some(user) => {
-                session::touch(&session, &signed).await?;
+                session::touch(&session, &signed, state.config.session_idle).await?;
                 request.extensions_mut().insert(CurrentUser(user));
             }
             None => session::sign_out(&session).await?,

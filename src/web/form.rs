@@ -1,7 +1,11 @@
 //! `Form<T>`: axum's form extractor with its rejections turned into our
 //! errors, so a malformed form gets a clear message in the app's own page.
 
-use axum::extract::{FromRequest, Request, rejection::FormRejection};
+use axum::{
+    body::{Body, Bytes},
+    extract::{FromRequest, Request, rejection::FormRejection},
+    http::{HeaderMap, header},
+};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -81,4 +85,15 @@ pub fn parse_version(raw: &str) -> Result<i32, AppError> {
     raw.trim()
         .parse()
         .map_err(|_| AppError::BadRequest("The form has no version; reload the page and try again.".into()))
+}
+
+/// Reads a form or JSON body whole, within `limit` bytes, for the layers
+/// that look into a body before its handler does.
+pub async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, AppError> {
+    let too_large = || AppError::PayloadTooLarge(format!("The body is larger than the {limit}-byte limit."));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }

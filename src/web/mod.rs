@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod client_addr;
 pub mod clock;
+pub mod cpu;
 pub mod csrf;
 pub mod current_user;
 pub mod form;
@@ -14,6 +15,7 @@ pub mod panic;
 pub mod recent;
 pub mod session;
 pub mod session_cache;
+pub mod text_guard;
 
 pub use current_user::{CurrentUser, require_role};
 pub use form::{Form, FormErrors};

@@ -5,6 +5,7 @@ use tower_sessions::Session;
 
 use super::{
     clock::Zone,
+    csrf::VisitorToken,
     current_user::CurrentUser,
     session::{self, Flash},
 };
@@ -64,7 +65,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
         Ok(PageCtx {
             zone,
             user,
-            csrf: session::csrf_token(&session).await?,
+            csrf: match parts.extensions.get::<VisitorToken>() {
+                // No session yet: the visitor's own token, not a stored session.
+                Some(visitor) => visitor.0.clone(),
+                None => session::csrf_token(&session).await?,
+            },
             flashes: session::take_flashes(&session).await?,
             path: parts.uri.path().to_owned(),
         })

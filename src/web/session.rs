@@ -1,9 +1,11 @@
 //! What Debrief keeps in a session, behind typed helpers: who is signed in
 //! (and since when), the CSRF token, and flash messages.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
 use crate::{
@@ -61,19 +63,36 @@ pub async fn renew(session: &Session, auth_version: i32) -> Result<()> {
     Ok(())
 }
 
+/// How often a session in use is written again to move its idle expiry on:
+/// a few seconds, so that the expiry holds to within that of the setting,
+/// rather than on every request.
+pub fn touch_every(idle: Duration) -> Duration {
+    (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(5))
+}
+
+/// The expiry the session layer gives every session: the idle limit, plus
+/// the time a use may go unwritten, so a session is never ended early.
+pub fn expiry(idle: Duration) -> Expiry {
+    let idle = idle + touch_every(idle);
+    Expiry::OnInactivity(time::Duration::seconds(i64::try_from(idle.as_secs()).unwrap_or(i64::MAX)))
+}
+
 /// Marks the session as used now, which extends its idle expiry. Writes at
-/// most once a minute rather than on every request.
-pub async fn touch(session: &Session, signed: &SignedIn) -> Result<()> {
+/// most once every [`touch_every`] rather than on every request.
+pub async fn touch(session: &Session, signed: &SignedIn, idle: Duration) -> Result<()> {
     let now = OffsetDateTime::now_utc();
-    if (now - signed.seen_at).whole_seconds() >= 60 {
+    let unwritten = (now - signed.seen_at).whole_seconds();
+    if unwritten >= touch_every(idle).as_secs() as i64 {
         session.insert(SEEN_AT, now.unix_timestamp()).await?;
     }
     Ok(())
 }
 
-/// Ends the session: its row is deleted and its cookie cleared.
+/// Ends the session: its row is deleted, and whatever the response still
+/// puts in it (a flash) goes under a new id, so the old id is worth nothing.
 pub async fn sign_out(session: &Session) -> Result<()> {
     session.flush().await?;
+    session.cycle_id().await?;
     Ok(())
 }
 

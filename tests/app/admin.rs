@@ -169,7 +169,10 @@ async fn a_disabled_users_session_and_tokens_stop_working_at_once() {
     assert_eq!(app.count("select count(*) from api_token where name = 'after'").await, 0);
     let api = me(token.clone()).await;
     assert_eq!(api.status(), 401);
-    assert_eq!(app.client().login(&editor.email, &editor.password).await.status(), 403);
+    // Signing in answers as a wrong password does: the right one is not confirmed.
+    let refused = app.client().login(&editor.email, &editor.password).await;
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("That email and password do not match an account."));
 
     // Enabled again, the account can sign in afresh; the old session stays ended.
     let enable = admin.submit("/admin/users", &format!("/admin/users/{}/enable", editor.id), &[]).await;

@@ -114,7 +114,12 @@ async fn signing_in_changes_the_session_id_and_shows_the_dashboard() {
     let user = app.create_user(Role::Editor).await;
     let client = app.client();
     let _ = client.get("/login").await;
-    let before = client.session_cookie().expect("the login form starts a session for its CSRF token");
+    assert!(client.session_cookie().is_none(), "the login form alone stores no session");
+    // A session from before (here, the flash left by signing out).
+    assert_eq!(client.login(&user.email, &user.password).await.status(), 303);
+    let logout = client.csrf_token("/").await;
+    assert_eq!(client.post_form("/logout", &[("csrf_token", &logout)]).await.status(), 303);
+    let before = client.session_cookie().expect("signing out leaves a session for its flash message");
 
     let response = client.login(&user.email, &user.password).await;
 
@@ -130,12 +135,14 @@ async fn signing_in_changes_the_session_id_and_shows_the_dashboard() {
 #[tokio::test]
 async fn the_session_cookie_is_http_only_lax_and_expires_when_idle() {
     let app = TestApp::spawn().await;
-    let response = app.client().get("/login").await;
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let user = app.create_user(Role::Viewer).await;
+    let response = app.client().login(&user.email, &user.password).await;
+    let cookie = session_set_cookie(&response);
     assert!(cookie.starts_with("debrief_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(cookie.contains("Max-Age=1800"), "30 minutes idle by default: {cookie}");
+    // 30 minutes idle by default, and the few seconds a use may go unwritten.
+    assert!(cookie.contains("Max-Age=1805"), "{cookie}");
     assert!(!cookie.contains("Secure"), "{cookie}");
 
     let secure = TestApp::spawn_with(Options {
@@ -143,8 +150,36 @@ async fn the_session_cookie_is_http_only_lax_and_expires_when_idle() {
         ..Options::default()
     })
     .await;
-    let response = secure.client().get("/login").await;
-    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    let form = secure.client().get("/login").await;
+    let visitor = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(visitor.starts_with("__Host-debrief_csrf=") && visitor.contains("Secure"), "{visitor}");
+    let token = visitor.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    let user = secure.create_user(Role::Viewer).await;
+    // A browser sends a Secure cookie over HTTPS only; this client is told to.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(secure.url("/login"))
+        .header("cookie", format!("__Host-debrief_csrf={token}"))
+        .form(&[("csrf_token", token.as_str()), ("email", &user.email), ("password", &user.password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(session_set_cookie(&response).contains("Secure"));
+}
+
+/// The `Set-Cookie` of the session cookie in a response.
+fn session_set_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("debrief_session="))
+        .expect("the response sets the session cookie")
+        .to_owned()
 }
 
 #[tokio::test]

@@ -96,6 +96,7 @@ impl TestApp {
         let password = format!("correct horse {}", Uuid::new_v4().simple());
         let user = auth::create_user(
             &self.pool,
+            &auth::credentials::Hashing::for_tools(),
             &Email::parse(&email).unwrap(),
             &DisplayName::parse(&format!("Test {role}")).unwrap(),
             &NewPassword::parse(&password, None).unwrap(),

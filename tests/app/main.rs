@@ -13,6 +13,7 @@ mod cli;
 mod csrf;
 mod demo;
 mod editing;
+mod hardening;
 mod incidents;
 mod page_cache;
 mod pages;
