@@ -2,13 +2,14 @@
 //! tokens, setup token, CSRF token) with their stored digests.
 
 use std::{
+    cell::RefCell,
     sync::{Arc, LazyLock, Mutex, mpsc},
     time::Duration,
 };
 
 use argon2::{
-    Algorithm, Argon2, Params, Version,
-    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use secrecy::{ExposeSecret, SecretString};
@@ -20,16 +21,71 @@ use tokio::sync::{Semaphore, oneshot};
 use crate::error::{AppError, Result};
 
 /// argon2id with the OWASP parameters: 19 MiB of memory, 2 passes, 1 lane.
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid")
+}
+
+/// The most memory a stored hash may ask its check for (64 MiB): more than
+/// ours, in case they grow, but never whatever a stored string says.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// The memory argon2 works in, kept by each hashing thread from one hash
+    /// to the next. Allocated afresh every time, freed blocks of 19 MiB were
+    /// kept by the allocator and split by small allocations, until every
+    /// hashing thread held about 100 MiB.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs argon2 with `params` in this thread's kept memory.
+fn argon2_into(params: Params, version: Version, password: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        return false;
+    }
+    let argon2 = Argon2::new(Algorithm::Argon2id, version, params);
+    BLOCKS.with_borrow_mut(|memory| {
+        memory.resize(blocks, Block::new());
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks]).is_ok()
+    })
+}
+
+/// A new argon2id PHC string for `password`, with a fresh random salt.
+fn hash_into_phc(password: &[u8]) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|err| err.to_string())?;
+    let mut out = [0u8; 32];
+    if !argon2_into(params(), Version::V0x13, password, &salt, &mut out) {
+        return Err("argon2 refused its input".into());
+    }
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()).map_err(|err| err.to_string())?,
+        salt: Some(Salt::new(&salt).map_err(|err| err.to_string())?),
+        hash: Some(Output::new(&out).map_err(|err| err.to_string())?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` is the one `stored` (an argon2id PHC string) was made from.
+fn matches_phc(password: &[u8], stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return false };
+    if parsed.algorithm != Algorithm::Argon2id.ident() {
+        return false;
+    }
+    let Ok(params) = Params::try_from(&parsed) else { return false };
+    let Ok(version) = parsed.version.map_or(Ok(Version::V0x13), Version::try_from) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(params, version, password, salt.as_ref(), &mut out)
+        && bool::from(out.ct_eq(expected.as_bytes()))
 }
 
 /// A hash of a password nobody has, verified when the email is unknown so
 /// that an unknown email takes as long as a wrong password.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hasher().hash_password(b"no account has this password").expect("hashing a constant works").to_string()
-});
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_into_phc(b"no account has this password").expect("hashing a constant works"));
 
 /// Where passwords are hashed and checked: on a few threads of its own,
 /// never on the async workers, and never more at once than it has threads.
@@ -83,11 +139,9 @@ impl Hashing {
     /// Hashes a password to an argon2id PHC string.
     pub async fn hash(&self, password: &SecretString) -> Result<String> {
         let password = password.clone();
-        self.run(move || {
-            hasher().hash_password(password.expose_secret().as_bytes()).map(|hash| hash.to_string())
-        })
-        .await?
-        .map_err(|err| anyhow::anyhow!("hashing a password failed: {err}").into())
+        self.run(move || hash_into_phc(password.expose_secret().as_bytes()))
+            .await?
+            .map_err(|err| anyhow::anyhow!("hashing a password failed: {err}").into())
     }
 
     /// Whether `candidate` matches `stored`; with no stored hash it still
@@ -96,10 +150,8 @@ impl Hashing {
         let candidate = candidate.clone();
         self.run(move || {
             let known = stored.is_some();
-            let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-            let Ok(parsed) = PasswordHash::new(&stored) else { return false };
-            let ok = hasher().verify_password(candidate.expose_secret().as_bytes(), &parsed).is_ok();
-            ok && known
+            let stored = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
+            matches_phc(candidate.expose_secret().as_bytes(), stored) && known
         })
         .await
     }
@@ -130,6 +182,8 @@ impl Hashing {
 /// Warms the dummy hash so the first unknown-email login is not faster.
 pub fn prepare() {
     LazyLock::force(&DUMMY_HASH);
+    // This thread hashes nothing else: it need not keep argon2's memory.
+    BLOCKS.with_borrow_mut(|memory| *memory = Vec::new());
 }
 
 /// A random secret of `bytes` bytes, URL-safe base64 encoded.
@@ -170,6 +224,25 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(hashing.verify(&password, Some(hash.clone())).await.unwrap());
         assert!(!hashing.verify(&SecretString::from("wrong"), Some(hash)).await.unwrap());
+    }
+
+    #[test]
+    fn hashes_made_by_the_argon2_crate_itself_verify_and_ours_verify_there() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+            .hash_password(b"correct horse battery staple")
+            .unwrap()
+            .to_string();
+        assert!(matches_phc(b"correct horse battery staple", &theirs));
+        assert!(!matches_phc(b"correct horse battery stapler", &theirs));
+        let ours = hash_into_phc(b"correct horse battery staple").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse battery staple", &parsed).is_ok());
+        assert!(!matches_phc(
+            b"x",
+            "$argon2id$v=19$m=9999999,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"
+        ));
+        assert!(!matches_phc(b"x", "not a hash"));
     }
 
     #[tokio::test]

@@ -230,19 +230,18 @@ pub async fn revoke_api_token(db: impl PgExecutor<'_>, user_id: Uuid, token_id: 
 /// The live user behind a live token, noting when the token was last used.
 #[tracing::instrument(skip_all)]
 pub async fn find_user_by_token(pool: &PgPool, digest: &[u8]) -> Result<Option<User>> {
+    // One round trip: the touch (at most one write a minute per token, not
+    // one per call) rides along with the read.
     let sql = format!(
-        "select {} from api_token t join app_user u on u.id = t.user_id \
+        "with touched as (update api_token set last_used_at = now() \
+                          where token_digest = $1 and revoked_at is null \
+                            and (last_used_at is null or last_used_at < now() - interval '1 minute')) \
+         select {} from api_token t join app_user u on u.id = t.user_id \
          where t.token_digest = $1 and t.revoked_at is null",
         USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
     );
-    let Some(row) = sqlx::query_as::<_, UserRow>(&sql).bind(digest).fetch_optional(pool).await? else {
-        return Ok(None);
-    };
-    // At most one write a minute per token, not one per call.
-    let touch = "update api_token set last_used_at = now() where token_digest = $1 \
-                 and (last_used_at is null or last_used_at < now() - interval '1 minute')";
-    sqlx::query(touch).bind(digest).execute(pool).await?;
-    User::try_from(row).map(Some)
+    let row = sqlx::query_as::<_, UserRow>(&sql).bind(digest).fetch_optional(pool).await?;
+    row.map(User::try_from).transpose()
 }
 
 #[tracing::instrument(skip_all)]

@@ -5,13 +5,13 @@ use axum::{
     extract::{Extension, Path, Query, State, rejection::JsonRejection},
     http::StatusCode,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
     EditError,
-    db::{self, Incident},
+    db::{self, Incident, IncidentListing},
     domain::{Field, NewIncidentInput},
     figures::Figure,
 };
@@ -28,18 +28,26 @@ pub struct ListQuery {
     per_page: Option<i64>,
 }
 
+/// The body of `GET /api/v1/incidents`, serialised as it is (a list is
+/// read often: no detour through a JSON tree).
+#[derive(Serialize)]
+pub struct IncidentList {
+    incidents: Vec<IncidentListing>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+}
+
 /// `GET /api/v1/incidents`: newest first, paged.
 #[tracing::instrument(skip_all)]
 pub async fn list_incidents(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<IncidentList>> {
     let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
     let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
     let listed = state.list_places.page(&state.pool, per_page, (page - 1) * per_page).await?;
-    Ok(Json(
-        json!({ "incidents": listed.incidents, "total": listed.total, "page": page, "per_page": per_page }),
-    ))
+    Ok(Json(IncidentList { incidents: listed.incidents, total: listed.total, page, per_page }))
 }
 
 /// `GET /api/v1/incidents/{id}`: the whole postmortem.

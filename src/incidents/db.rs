@@ -274,37 +274,53 @@ pub async fn list_counts(db: impl PgExecutor<'_>) -> Result<(i64, i64)> {
     Ok(sqlx::query_as("select total, order_version from incident_list").fetch_one(db).await?)
 }
 
+/// Some incidents of the list, with the counts of [`list_counts`] as they
+/// were when the page was read (none when the page is empty).
+pub struct ListedRows {
+    pub incidents: Vec<IncidentListing>,
+    pub counts: Option<(i64, i64)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CountedListingRow {
+    #[sqlx(flatten)]
+    listing: ListingRow,
+    total: i64,
+    order_version: i64,
+}
+
 /// `limit` incidents newest first, skipping `skip`, from the incident with
-/// `key` on (or from the newest).
+/// `key` on (or from the newest), and the list's counts, in one round trip.
+/// The skipped rows are counted off the list's index alone, never read.
 #[tracing::instrument(skip_all)]
 pub async fn list_from(
     db: impl PgExecutor<'_>,
     key: Option<(OffsetDateTime, i32)>,
     limit: i64,
     skip: i64,
-) -> Result<Vec<IncidentListing>> {
-    let rows = match key {
-        None => {
-            let sql = format!(
-                "select {LISTING_COLUMNS} from incident order by started_at desc, number desc limit $1 offset $2"
-            );
-            sqlx::query_as::<_, ListingRow>(&sql).bind(limit).bind(skip).fetch_all(db).await?
-        }
-        Some((started_at, number)) => {
-            let sql = format!(
-                "select {LISTING_COLUMNS} from incident where (started_at, number) <= ($3, $4) \
-                 order by started_at desc, number desc limit $1 offset $2"
-            );
-            sqlx::query_as::<_, ListingRow>(&sql)
-                .bind(limit)
-                .bind(skip)
-                .bind(started_at)
-                .bind(number)
-                .fetch_all(db)
-                .await?
-        }
-    };
-    rows.into_iter().map(IncidentListing::try_from).collect()
+) -> Result<ListedRows> {
+    // With no key, the newest key there could be.
+    let (started_at, number) =
+        key.unwrap_or((OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT), i32::MAX));
+    let sql = format!(
+        "select {LISTING_COLUMNS}, (select total from incident_list) as total, \
+                (select order_version from incident_list) as order_version from incident \
+         where (started_at, number) <= (select started_at, number from incident \
+                                        where (started_at, number) <= ($3, $4) \
+                                        order by started_at desc, number desc offset $2 limit 1) \
+         order by started_at desc, number desc limit $1"
+    );
+    let rows = sqlx::query_as::<_, CountedListingRow>(&sql)
+        .bind(limit)
+        .bind(skip)
+        .bind(started_at)
+        .bind(number)
+        .fetch_all(db)
+        .await?;
+    let counts = rows.first().map(|row| (row.total, row.order_version));
+    let incidents =
+        rows.into_iter().map(|row| IncidentListing::try_from(row.listing)).collect::<Result<_>>()?;
+    Ok(ListedRows { incidents, counts })
 }
 
 /// The sort keys of the incidents at positions 0, `every`, 2 × `every`...,

@@ -41,21 +41,41 @@ pub struct ListPage {
 impl ListPlaces {
     /// The `limit` incidents from position `offset` on, newest first.
     pub async fn page(&self, pool: &PgPool, limit: i64, offset: i64) -> Result<ListPage> {
+        let place = offset / STRIDE;
+        let skip = offset % STRIDE;
+        // First with what is kept: one round trip, unless the order moved.
+        let kept = if place == 0 { Some((None, None)) } else { self.kept(place).await };
+        if let Some((version, key)) = kept {
+            let rows = db::list_from(pool, key, limit, skip).await?;
+            if let Some((total, order_version)) = rows.counts {
+                if version.is_none_or(|version| version == order_version) {
+                    return Ok(ListPage { incidents: rows.incidents, total });
+                }
+            }
+        }
         let (total, order_version) = db::list_counts(pool).await?;
         if offset >= total {
             return Ok(ListPage { incidents: Vec::new(), total });
         }
-        let place = offset / STRIDE;
-        let incidents = if place == 0 {
-            db::list_from(pool, None, limit, offset).await?
-        } else {
-            match self.key(pool, order_version, place).await? {
-                Some(key) => db::list_from(pool, Some(key), limit, offset % STRIDE).await?,
+        let key = match place {
+            0 => None,
+            _ => match self.key(pool, order_version, place).await? {
+                Some(key) => Some(key),
                 // The list shrank since it was counted.
-                None => Vec::new(),
-            }
+                None => return Ok(ListPage { incidents: Vec::new(), total }),
+            },
         };
-        Ok(ListPage { incidents, total })
+        let rows = db::list_from(pool, key, limit, skip).await?;
+        Ok(ListPage { incidents: rows.incidents, total })
+    }
+
+    /// The kept key at position `place * STRIDE`, and the order's version
+    /// it was found at.
+    async fn kept(&self, place: i64) -> Option<(Option<i64>, Option<Key>)> {
+        let kept = self.kept.lock().await;
+        let places = kept.as_ref()?;
+        let key = places.keys.get(usize::try_from(place).ok()?)?;
+        Some((Some(places.order_version), Some(*key)))
     }
 
     /// The key at position `place * STRIDE`, finding the places again when
