@@ -47,10 +47,10 @@ impl ListPlaces {
         let kept = if place == 0 { Some((None, None)) } else { self.kept(place).await };
         if let Some((version, key)) = kept {
             let rows = db::list_from(pool, key, limit, skip).await?;
-            if let Some((total, order_version)) = rows.counts {
-                if version.is_none_or(|version| version == order_version) {
-                    return Ok(ListPage { incidents: rows.incidents, total });
-                }
+            if let Some((total, order_version)) = rows.counts
+                && version.is_none_or(|version| version == order_version)
+            {
+                return Ok(ListPage { incidents: rows.incidents, total });
             }
         }
         let (total, order_version) = db::list_counts(pool).await?;
