@@ -8,6 +8,8 @@
 # BENCH_EDIT_EVERY=0.5 adds a timeline event every half second during the
 # run, as a scribe would during a review meeting: each edit retires the
 # kept page, so the next view renders it again.
+#
+# BENCH_BIN=path/to/debrief measures another build (say, an older commit's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-200}
@@ -20,8 +22,8 @@ base="http://127.0.0.1:$port"
 password="bench password, long enough"
 
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
-cargo build --release --quiet
-bin=target/release/debrief
+bin=${BENCH_BIN:-target/release/debrief}
+[ -n "${BENCH_BIN:-}" ] || cargo build --release --quiet
 psql "$server/postgres" -qc "drop database if exists $database with (force)" >/dev/null
 export DATABASE_URL="$server/$database${BENCH_DATABASE_PARAMS:-}" DEBRIEF_BIND="127.0.0.1:$port" RUST_LOG=${BENCH_RUST_LOG:-warn}
 "$bin" migrate >/dev/null

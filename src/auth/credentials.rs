@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::error::{AppError, Result};
+use crate::{error::Result, web::cpu::take_turn};
 
 /// argon2id with the OWASP parameters: 19 MiB of memory, 2 passes, 1 lane.
 fn params() -> Params {
@@ -158,13 +158,7 @@ impl Hashing {
 
     /// Runs `work` on a hashing thread once a turn is free, or answers busy.
     async fn run<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> Result<R> {
-        let turn = tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned())
-            .await
-            .map_err(|_| {
-                tracing::warn!("password hashing is at capacity; a request was turned away");
-                AppError::Busy { retry_after_secs: 2 }
-            })?
-            .map_err(|_| anyhow::anyhow!("the hashing threads are closed"))?;
+        let turn = take_turn(&self.turns, self.wait, "password hashing", 2).await?;
         let (done, result) = oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move || {
@@ -215,6 +209,7 @@ pub fn secrets_match(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::AppError;
 
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {

@@ -81,11 +81,10 @@ impl TryFrom<IncidentRow> for Incident {
     type Error = AppError;
 
     fn try_from(row: IncidentRow) -> Result<Incident> {
-        let corrupt =
-            |what: &str, value: &str| anyhow::anyhow!("incident {} has an unknown {what} {value:?}", row.id);
+        let (severity, status) = severity_and_status(row.id, &row.severity, &row.status)?;
         Ok(Incident {
-            severity: Severity::parse(&row.severity).map_err(|_| corrupt("severity", &row.severity))?,
-            status: Status::parse(&row.status).map_err(|_| corrupt("status", &row.status))?,
+            severity,
+            status,
             reference: reference(row.number),
             id: row.id,
             number: row.number,
@@ -111,6 +110,16 @@ impl TryFrom<IncidentRow> for Incident {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// The severity and status columns of incident `id`, which the schema's
+/// checks keep to the known values.
+fn severity_and_status(id: Uuid, severity: &str, status: &str) -> Result<(Severity, Status)> {
+    let corrupt = |what: &str, value: &str| anyhow::anyhow!("incident {id} has an unknown {what} {value:?}");
+    Ok((
+        Severity::parse(severity).map_err(|_| corrupt("severity", severity))?,
+        Status::parse(status).map_err(|_| corrupt("status", status))?,
+    ))
 }
 
 /// `INC-42`
@@ -241,11 +250,10 @@ impl TryFrom<ListingRow> for IncidentListing {
     type Error = AppError;
 
     fn try_from(row: ListingRow) -> Result<IncidentListing> {
-        let corrupt =
-            |what: &str, value: &str| anyhow::anyhow!("incident {} has an unknown {what} {value:?}", row.id);
+        let (severity, status) = severity_and_status(row.id, &row.severity, &row.status)?;
         Ok(IncidentListing {
-            severity: Severity::parse(&row.severity).map_err(|_| corrupt("severity", &row.severity))?,
-            status: Status::parse(&row.status).map_err(|_| corrupt("status", &row.status))?,
+            severity,
+            status,
             reference: reference(row.number),
             id: row.id,
             number: row.number,

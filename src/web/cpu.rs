@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 use askama::Template;
 use axum::response::Html;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{
     error::{AppError, Result, render},
@@ -33,13 +33,7 @@ impl CpuPool {
     /// Runs `work` on a blocking thread once a turn is free. A panic in it
     /// becomes an internal error of this request alone.
     pub async fn run<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> Result<R> {
-        let turn = tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned())
-            .await
-            .map_err(|_| {
-                tracing::warn!("the CPU pool is at capacity; a request was turned away");
-                AppError::Busy { retry_after_secs: 5 }
-            })?
-            .map_err(|_| anyhow::anyhow!("the CPU pool is closed"))?;
+        let turn = take_turn(&self.turns, self.wait, "the CPU pool", 5).await?;
         let value = spawn_blocking_with_tracing(move || {
             let value = work();
             drop(turn);
@@ -53,6 +47,25 @@ impl CpuPool {
     /// Renders a page's template here.
     pub async fn render<T: Template + Send + 'static>(&self, page: T) -> Result<Html<String>> {
         self.run(move || render(&page)).await?
+    }
+}
+
+/// One of `turns`, waiting up to `wait` for it; past that the request is
+/// told to come back in `retry_after_secs` (503). `what` names the
+/// resource in the log.
+pub async fn take_turn(
+    turns: &Arc<Semaphore>,
+    wait: Duration,
+    what: &str,
+    retry_after_secs: u64,
+) -> Result<OwnedSemaphorePermit> {
+    match tokio::time::timeout(wait, Arc::clone(turns).acquire_owned()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        Ok(Err(_)) => Err(anyhow::anyhow!("{what} is closed").into()),
+        Err(_) => {
+            tracing::warn!("{what} is at capacity; a request was turned away");
+            Err(AppError::Busy { retry_after_secs })
+        }
     }
 }
 
