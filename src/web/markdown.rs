@@ -259,6 +259,16 @@ mod tests {
     }
 
     #[test]
+    fn a_large_text_is_rendered_once_for_every_reader() {
+        let large = "A long **resolution** paragraph.\n\n".repeat(3_000);
+        assert!(large.len() > 64 * 1024);
+        let first = render(&large);
+        let kept = super::MEMO.read().unwrap().texts.get(&large).cloned().expect("kept in the memo");
+        assert_eq!(&*kept, first.as_str());
+        assert_eq!(render(&large), first);
+    }
+
+    #[test]
     fn links_are_kept_but_cannot_reach_back_into_the_page() {
         let html = render("[runbook](https://wiki.example.com/runbook)");
         assert!(html.contains(r#"href="https://wiki.example.com/runbook""#), "{html}");
