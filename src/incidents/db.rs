@@ -49,19 +49,11 @@ pub struct Incident {
     pub updated_at: OffsetDateTime,
 }
 
+/// An incident row: the columns a list reads, and the Markdown sections.
 #[derive(sqlx::FromRow)]
 struct IncidentRow {
-    id: Uuid,
-    number: i32,
-    title: String,
-    severity: String,
-    status: String,
-    services: Vec<String>,
-    tags: Vec<String>,
-    started_at: OffsetDateTime,
-    detected_at: Option<OffsetDateTime>,
-    mitigated_at: Option<OffsetDateTime>,
-    resolved_at: Option<OffsetDateTime>,
+    #[sqlx(flatten)]
+    listing: ListingRow,
     summary: String,
     impact: String,
     impact_figures: sqlx::types::Json<Vec<Figure>>,
@@ -71,30 +63,26 @@ struct IncidentRow {
     went_well: String,
     went_badly: String,
     got_lucky: String,
-    version: i32,
-    created_by: Option<Uuid>,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
 }
 
 impl TryFrom<IncidentRow> for Incident {
     type Error = AppError;
 
     fn try_from(row: IncidentRow) -> Result<Incident> {
-        let (severity, status) = severity_and_status(row.id, &row.severity, &row.status)?;
+        let listed = IncidentListing::try_from(row.listing)?;
         Ok(Incident {
-            severity,
-            status,
-            reference: reference(row.number),
-            id: row.id,
-            number: row.number,
-            title: row.title,
-            services: row.services,
-            tags: row.tags,
-            started_at: row.started_at,
-            detected_at: row.detected_at,
-            mitigated_at: row.mitigated_at,
-            resolved_at: row.resolved_at,
+            id: listed.id,
+            number: listed.number,
+            reference: listed.reference,
+            title: listed.title,
+            severity: listed.severity,
+            status: listed.status,
+            services: listed.services,
+            tags: listed.tags,
+            started_at: listed.started_at,
+            detected_at: listed.detected_at,
+            mitigated_at: listed.mitigated_at,
+            resolved_at: listed.resolved_at,
             summary: row.summary,
             impact: row.impact,
             impact_figures: row.impact_figures.0,
@@ -104,22 +92,12 @@ impl TryFrom<IncidentRow> for Incident {
             went_well: row.went_well,
             went_badly: row.went_badly,
             got_lucky: row.got_lucky,
-            version: row.version,
-            created_by: row.created_by,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            version: listed.version,
+            created_by: listed.created_by,
+            created_at: listed.created_at,
+            updated_at: listed.updated_at,
         })
     }
-}
-
-/// The severity and status columns of incident `id`, which the schema's
-/// checks keep to the known values.
-fn severity_and_status(id: Uuid, severity: &str, status: &str) -> Result<(Severity, Status)> {
-    let corrupt = |what: &str, value: &str| anyhow::anyhow!("incident {id} has an unknown {what} {value:?}");
-    Ok((
-        Severity::parse(severity).map_err(|_| corrupt("severity", severity))?,
-        Status::parse(status).map_err(|_| corrupt("status", status))?,
-    ))
 }
 
 /// `INC-42`
@@ -250,10 +228,12 @@ impl TryFrom<ListingRow> for IncidentListing {
     type Error = AppError;
 
     fn try_from(row: ListingRow) -> Result<IncidentListing> {
-        let (severity, status) = severity_and_status(row.id, &row.severity, &row.status)?;
+        // The schema's checks keep these to the known values.
+        let corrupt =
+            |what: &str, value: &str| anyhow::anyhow!("incident {} has an unknown {what} {value:?}", row.id);
         Ok(IncidentListing {
-            severity,
-            status,
+            severity: Severity::parse(&row.severity).map_err(|_| corrupt("severity", &row.severity))?,
+            status: Status::parse(&row.status).map_err(|_| corrupt("status", &row.status))?,
             reference: reference(row.number),
             id: row.id,
             number: row.number,
