@@ -336,7 +336,7 @@ async fn issue_setup_token_if_needed(pool: &PgPool, origin: &str) -> anyhow::Res
     if auth::db::count_users(pool).await? > 0 {
         return Ok(None);
     }
-    let token = credentials::random_secret(24);
+    let token = crate::web::secret::random_secret(24);
     auth::db::insert_setup_token(pool, &credentials::token_digest(&token)).await?;
     tracing::warn!(
         "No account exists yet. Open {origin}/setup and enter this one-time setup token to create the \

@@ -11,13 +11,13 @@ use argon2::{
     Algorithm, Argon2, Block, Params, Version,
     password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use tokio::sync::{Semaphore, oneshot};
 
+use crate::web::secret::random_secret;
 use crate::{error::Result, web::cpu::take_turn};
 
 /// argon2id with the OWASP parameters: 19 MiB of memory, 2 passes, 1 lane.
@@ -180,13 +180,6 @@ pub fn prepare() {
     BLOCKS.with_borrow_mut(|memory| *memory = Vec::new());
 }
 
-/// A random secret of `bytes` bytes, URL-safe base64 encoded.
-pub fn random_secret(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).expect("the operating system's random source works");
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
 /// Prefix of API tokens, so a leaked one is recognisable in a scan.
 pub const API_TOKEN_PREFIX: &str = "dbr_";
 
@@ -199,11 +192,6 @@ pub fn new_api_token() -> SecretString {
 /// need a slow hash; 256 random bits do not.)
 pub fn token_digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// Compares two secrets in constant time.
-pub fn secrets_match(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 #[cfg(test)]
@@ -270,8 +258,5 @@ mod tests {
         assert!(a.expose_secret().starts_with(API_TOKEN_PREFIX));
         assert_ne!(a.expose_secret(), b.expose_secret());
         assert_eq!(token_digest(a.expose_secret()).len(), 32);
-        assert!(secrets_match("abc", "abc"));
-        assert!(!secrets_match("abc", "abd"));
-        assert!(!secrets_match("abc", "ab"));
     }
 }

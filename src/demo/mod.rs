@@ -12,10 +12,10 @@ use uuid::Uuid;
 use crate::{
     auth::{
         self,
-        credentials::random_secret,
         domain::{DisplayName, Email, NewPassword, Role},
     },
     error::Result,
+    web::secret::random_secret,
 };
 
 /// The environment variable that sets the demo users' password.

@@ -95,7 +95,7 @@ pub async fn create_incident(
         summary: body.summary,
     };
     let fields = input
-        .parse(&super::domain::parse_moment)
+        .parse(&crate::web::clock::parse_moment)
         .map_err(|errors| AppError::Unprocessable(errors.summary()))?;
     let incident = super::open_incident(&state.pool, &fields, &user.0).await?;
     tracing::info!(incident = %incident.reference, "incident created through the API");

@@ -5,9 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::figures::{figures_text, parse_figures};
-use time::{
-    OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339, macros::format_description,
-};
+use crate::web::clock::{moment_text, parse_moment};
+use time::{OffsetDateTime, macros::format_description};
 
 /// How bad it was, SEV1 the worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,24 +107,6 @@ impl Title {
     }
 }
 
-/// A moment typed in a form (`2026-11-22T14:02`, read as UTC) or sent to
-/// the API (RFC 3339, with its offset).
-pub fn parse_moment(raw: &str) -> Result<OffsetDateTime, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err("Enter a date and time.".into());
-    }
-    if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return Ok(at);
-    }
-    let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(raw, &minutes)
-        .or_else(|_| PrimitiveDateTime::parse(raw, &seconds))
-        .map(PrimitiveDateTime::assume_utc)
-        .map_err(|_| "Enter a date and time like 2026-11-22T14:02.".into())
-}
-
 /// A list of services or tags as typed: comma separated, trimmed,
 /// lower-cased, without duplicates.
 pub fn parse_labels(raw: &str, what: &str) -> Result<Vec<String>, String> {
@@ -146,8 +127,6 @@ pub fn parse_labels(raw: &str, what: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
-
     use super::*;
 
     #[test]
@@ -163,16 +142,6 @@ mod tests {
         assert_eq!(Title::parse("  Checkout   5xx \n spike ").unwrap().as_str(), "Checkout 5xx spike");
         assert!(Title::parse("   ").is_err());
         assert!(Title::parse(&"x".repeat(201)).is_err());
-    }
-
-    #[test]
-    fn moments_come_from_forms_and_from_the_api() {
-        assert_eq!(parse_moment("2026-11-22T14:02").unwrap(), datetime!(2026-11-22 14:02 UTC));
-        assert_eq!(parse_moment("2026-11-22T14:02:30").unwrap(), datetime!(2026-11-22 14:02:30 UTC));
-        assert_eq!(parse_moment("2026-11-22T15:02:00+01:00").unwrap(), datetime!(2026-11-22 14:02 UTC));
-        for bad in ["", "yesterday", "2026-13-01T00:00", "14:02"] {
-            assert!(parse_moment(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]
@@ -407,11 +376,6 @@ pub fn parse_optional_moment(raw: &str) -> Result<Option<OffsetDateTime>, String
 pub fn moment_input(at: &Option<OffsetDateTime>) -> String {
     let format = format_description!("[year]-[month]-[day]T[hour]:[minute]");
     at.and_then(|at| at.to_offset(time::UtcOffset::UTC).format(&format).ok()).unwrap_or_default()
-}
-
-/// A moment as the history records it.
-pub fn moment_text(at: &Option<OffsetDateTime>) -> String {
-    at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
 impl super::db::Incident {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::{
     EditError,
     db::{self, Incident},
-    domain::{Field, NewIncidentInput, Section, Severity, moment_text},
+    domain::{Field, NewIncidentInput, Section, Severity},
     page_cache::PageKey,
     views::{
         Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage, input_in_zone,
@@ -185,7 +185,7 @@ pub async fn update_section(
         let raw = typed(*field);
         if field.is_moment() && !raw.trim().is_empty() {
             match zone.read_local(&raw) {
-                Ok(at) => edits.push((*field, moment_text(&Some(at)))),
+                Ok(at) => edits.push((*field, crate::web::clock::moment_text(&Some(at)))),
                 Err(message) => zone_errors.add(field.name(), message),
             }
         } else {

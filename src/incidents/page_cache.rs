@@ -27,7 +27,7 @@ use std::{
 use uuid::Uuid;
 
 use super::db::PageStamp;
-use crate::auth::credentials::random_secret;
+use crate::web::secret::random_secret;
 
 /// All kept pages together stay under this many bytes.
 const MAX_BYTES: usize = 64 * 1024 * 1024;

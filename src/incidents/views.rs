@@ -231,7 +231,7 @@ impl IncidentPage {
 impl EventView {
     /// The moment, machine-readable, for `<time datetime>`.
     pub fn iso(&self) -> String {
-        super::domain::moment_text(&Some(self.event.occurred_at))
+        crate::web::clock::moment_text(&Some(self.event.occurred_at))
     }
 }
 

@@ -54,7 +54,7 @@ pub async fn update_event(
     let current = db::find_event(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     let version = required_version(&body)?;
     let mut merged = json!({
-        "occurred_at": crate::incidents::domain::moment_text(&Some(current.occurred_at)),
+        "occurred_at": crate::web::clock::moment_text(&Some(current.occurred_at)),
         "kind": current.kind,
         "body": current.body,
         "hypothesis_status": current.hypothesis_status.map(|s| s.to_string()).unwrap_or_default(),

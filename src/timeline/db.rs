@@ -150,7 +150,7 @@ impl TimelineEvent {
 
     /// One line for the history: `2026-11-20T14:02:00Z alert: 5xx > 5%`.
     pub fn history_text(&self) -> String {
-        let at = crate::incidents::domain::moment_text(&Some(self.occurred_at));
+        let at = crate::web::clock::moment_text(&Some(self.occurred_at));
         let status = self.hypothesis_status.map(|s| format!(" ({s})")).unwrap_or_default();
         let evidence =
             if self.evidence.is_empty() { String::new() } else { format!("\n  evidence: {}", self.evidence) };

@@ -168,7 +168,7 @@ mod tests {
     use super::*;
 
     fn read(raw: &str) -> Result<time::OffsetDateTime, String> {
-        crate::incidents::domain::parse_moment(raw)
+        crate::web::clock::parse_moment(raw)
     }
 
     #[test]

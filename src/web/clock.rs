@@ -3,7 +3,9 @@
 //! the writer's zone.
 
 use jiff::{Timestamp, civil, tz::TimeZone};
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::{
+    OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339, macros::format_description,
+};
 
 /// A reader's or writer's zone, by IANA name.
 #[derive(Debug, Clone)]
@@ -83,7 +85,7 @@ impl Zone {
         if let Ok(at) = OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339) {
             return Ok(at);
         }
-        let typed = crate::incidents::domain::parse_moment(raw)?;
+        let typed = parse_moment(raw)?;
         let wall = PrimitiveDateTime::new(typed.date(), typed.time());
         self.to_utc(wall)
             .ok_or_else(|| format!("{} does not exist in {} (the clocks skip it).", raw.trim(), self.name))
@@ -102,6 +104,29 @@ impl Zone {
     }
 }
 
+/// A moment typed in a form (`2026-11-22T14:02`, read as UTC) or sent to
+/// the API (RFC 3339, with its offset).
+pub fn parse_moment(raw: &str) -> Result<OffsetDateTime, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("Enter a date and time.".into());
+    }
+    if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(at);
+    }
+    let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(raw, &minutes)
+        .or_else(|_| PrimitiveDateTime::parse(raw, &seconds))
+        .map(PrimitiveDateTime::assume_utc)
+        .map_err(|_| "Enter a date and time like 2026-11-22T14:02.".into())
+}
+
+/// A moment as the history records it.
+pub fn moment_text(at: &Option<OffsetDateTime>) -> String {
+    at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_default()
+}
+
 /// Every zone name a user can choose.
 pub fn zone_names() -> Vec<String> {
     let mut names: Vec<String> = jiff::tz::db().available().map(|name| name.to_string()).collect();
@@ -114,6 +139,16 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn moments_come_from_forms_and_from_the_api() {
+        assert_eq!(parse_moment("2026-11-22T14:02").unwrap(), datetime!(2026-11-22 14:02 UTC));
+        assert_eq!(parse_moment("2026-11-22T14:02:30").unwrap(), datetime!(2026-11-22 14:02:30 UTC));
+        assert_eq!(parse_moment("2026-11-22T15:02:00+01:00").unwrap(), datetime!(2026-11-22 14:02 UTC));
+        for bad in ["", "yesterday", "2026-13-01T00:00", "14:02"] {
+            assert!(parse_moment(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn times_are_shown_in_the_readers_zone() {

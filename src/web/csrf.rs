@@ -19,9 +19,9 @@ use axum::{
 };
 use tower_sessions::Session;
 
+use super::secret::{random_secret, secrets_match};
 use super::{form::read_body, session};
 use crate::{
-    auth::credentials::{random_secret, secrets_match},
     error::{AppError, Result},
     state::AppState,
 };

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod page;
 pub mod panic;
 pub mod recent;
+pub mod secret;
 pub mod session;
 pub mod session_cache;
 pub mod text_guard;

@@ -8,10 +8,8 @@ use time::OffsetDateTime;
 use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
-use crate::{
-    auth::{credentials::random_secret, db::User},
-    error::Result,
-};
+use super::secret::random_secret;
+use crate::{auth::db::User, error::Result};
 
 const USER_ID: &str = "user_id";
 const AUTH_VERSION: &str = "auth_version";
