@@ -18,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod history;
 pub mod incidents;
+pub mod postmortem;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -83,6 +83,7 @@ impl Application {
             pool,
             config: Arc::new(config),
             origin: origin.into(),
+            document: crate::postmortem::document(),
             pages: Arc::default(),
             list_places: Arc::default(),
             users: Arc::default(),

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::{
     auth::credentials::Hashing,
     config::Config,
-    incidents::{listing::ListPlaces, page_cache::PageCache},
+    incidents::{document::Document, listing::ListPlaces, page_cache::PageCache},
     web::{cpu::CpuPool, current_user::RecentUsers},
 };
 
@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Our own origin (`scheme://host[:port]`), for same-origin checks.
     pub origin: Arc<str>,
+    /// The parts of a postmortem, in reading order.
+    pub document: Document,
     /// Incident pages as last rendered for each reader.
     pub pages: Arc<PageCache>,
     /// Where the incident list's pages start, for paging deep.

@@ -2,23 +2,22 @@
 
 use axum::{
     Json,
-    extract::{Extension, Path, State, rejection::JsonRejection},
+    extract::{Extension, State, rejection::JsonRejection},
     http::StatusCode,
 };
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::{
     db::{self, ActionItem},
     domain::ActionItemInput,
 };
 use crate::{
-    api::{json_rejection, required_version},
     auth,
     error::{AppError, Result, WriteError},
-    incidents::db as incidents_db,
+    incidents::path::IncidentPath,
     state::AppState,
-    web::CurrentUser,
+    web::json::{json_rejection, required_version},
+    web::{CurrentUser, path::RecordId},
 };
 
 const FIELDS: [&str; 7] = ["title", "kind", "owner_id", "due_on", "priority", "status", "tracker_url"];
@@ -52,15 +51,14 @@ fn input_from(body: &serde_json::Map<String, Value>, base: &ActionItemInput) -> 
 pub async fn create_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(incident_id): Path<Uuid>,
+    IncidentPath(incident): IncidentPath,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ActionItem>)> {
     let Json(body) = body.map_err(json_rejection)?;
-    incidents_db::find_incident(&state.pool, incident_id).await?.ok_or(AppError::NotFound)?;
     let input = input_from(&body, &ActionItemInput::default())?;
     let users = auth::db::list_users(&state.pool).await?;
     let fields = input.parse(&users).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    let item = super::add_item(&state.pool, incident_id, &fields, &user.0).await?;
+    let item = super::add_item(&state, incident.id, &fields, &user.0).await?;
     Ok((StatusCode::CREATED, Json(item)))
 }
 
@@ -69,16 +67,16 @@ pub async fn create_item(
 pub async fn update_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Json<ActionItem>> {
     let Json(body) = body.map_err(json_rejection)?;
-    let current = db::find_item(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let current = db::find_item(&state.pool, None, id, false).await?.ok_or(AppError::NotFound)?;
     let version = required_version(&body)?;
     let input = input_from(&body, &super::handlers::input_of(&current))?;
     let users = auth::db::list_users(&state.pool).await?;
     let fields = input.parse(&users).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    match super::edit_item(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
+    match super::edit_item(&state, Some(current.incident_id), id, version, &fields, &user.0).await {
         Ok(item) => Ok(Json(item)),
         Err(WriteError::Stale(now)) => Err(AppError::stale("action item", version, now.version)),
         Err(WriteError::Failed(err)) => Err(err),
@@ -90,9 +88,8 @@ pub async fn update_item(
 pub async fn delete_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
 ) -> Result<StatusCode> {
-    let item = db::find_item(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    super::remove_item(&state.pool, item.incident_id, id, &user.0).await?;
+    super::remove_item(&state, None, id, &user.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }

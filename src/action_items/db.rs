@@ -1,12 +1,15 @@
 //! SQL for action items.
 
 use serde::Serialize;
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use time::Date;
 use uuid::Uuid;
 
 use super::domain::{ActionItemFields, ActionKind, ActionStatus, Priority};
-use crate::error::{AppError, Result};
+use crate::{
+    error::{AppError, Result},
+    incidents::versioned::Versioned,
+};
 
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
@@ -112,29 +115,39 @@ pub async fn list_open(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<OpenAc
         .collect()
 }
 
+/// The item `id`, if it belongs to `incident` (any, when `None`); locked
+/// until the transaction ends when `lock` is set.
 #[tracing::instrument(skip_all)]
-pub async fn find_item(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ActionItem>> {
-    let sql = format!("{SELECT} where a.id = $1");
-    let row = sqlx::query_as::<_, ActionItemRow>(&sql).bind(id).fetch_optional(db).await?;
+pub async fn find_item(
+    db: impl PgExecutor<'_>,
+    incident: Option<Uuid>,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<ActionItem>> {
+    let lock = if lock { " for update of a" } else { "" };
+    let sql = format!("{SELECT} where a.id = $1 and ($2::uuid is null or a.incident_id = $2){lock}");
+    let row = sqlx::query_as::<_, ActionItemRow>(&sql).bind(id).bind(incident).fetch_optional(db).await?;
     row.map(ActionItem::try_from).transpose()
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn lock_item(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ActionItem>> {
-    let sql = format!("{SELECT} where a.id = $1 for update of a");
-    let row = sqlx::query_as::<_, ActionItemRow>(&sql).bind(id).fetch_optional(db).await?;
-    row.map(ActionItem::try_from).transpose()
-}
+/// The columns of an item, read from `a` joined with its owner `u`.
+const COLUMNS: &str = "a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, \
+                       a.priority, a.status, a.tracker_url, a.version";
 
+/// Adds an item and returns it as saved.
 #[tracing::instrument(skip_all)]
 pub async fn insert_item(
     db: impl PgExecutor<'_>,
     incident_id: Uuid,
     fields: &ActionItemFields,
-) -> Result<Uuid> {
-    let sql = "insert into action_item (id, incident_id, title, kind, owner_id, due_on, priority, status, tracker_url) \
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id";
-    let id = sqlx::query_scalar(sql)
+) -> Result<ActionItem> {
+    let sql = format!(
+        "with a as (insert into action_item \
+           (id, incident_id, title, kind, owner_id, due_on, priority, status, tracker_url) \
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *) \
+         select {COLUMNS} from a left join app_user u on u.id = a.owner_id"
+    );
+    let row = sqlx::query_as::<_, ActionItemRow>(&sql)
         .bind(Uuid::now_v7())
         .bind(incident_id)
         .bind(&fields.title)
@@ -146,14 +159,18 @@ pub async fn insert_item(
         .bind(&fields.tracker_url)
         .fetch_one(db)
         .await?;
-    Ok(id)
+    row.try_into()
 }
 
+/// Writes the item's fields, moves its version on and returns it as saved.
 #[tracing::instrument(skip_all)]
-pub async fn save_item(db: impl PgExecutor<'_>, id: Uuid, fields: &ActionItemFields) -> Result<()> {
-    let sql = "update action_item set title = $2, kind = $3, owner_id = $4, due_on = $5, priority = $6, status = $7, \
-               tracker_url = $8, version = version + 1, updated_at = now() where id = $1";
-    sqlx::query(sql)
+pub async fn save_item(db: impl PgExecutor<'_>, id: Uuid, fields: &ActionItemFields) -> Result<ActionItem> {
+    let sql = format!(
+        "with a as (update action_item set title = $2, kind = $3, owner_id = $4, due_on = $5, priority = $6, \
+           status = $7, tracker_url = $8, version = version + 1, updated_at = now() where id = $1 returning *) \
+         select {COLUMNS} from a left join app_user u on u.id = a.owner_id"
+    );
+    let row = sqlx::query_as::<_, ActionItemRow>(&sql)
         .bind(id)
         .bind(&fields.title)
         .bind(fields.kind.as_str())
@@ -162,9 +179,10 @@ pub async fn save_item(db: impl PgExecutor<'_>, id: Uuid, fields: &ActionItemFie
         .bind(fields.priority.as_str())
         .bind(fields.status.as_str())
         .bind(&fields.tracker_url)
-        .execute(db)
-        .await?;
-    Ok(())
+        .fetch_optional(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    row.try_into()
 }
 
 #[tracing::instrument(skip_all)]
@@ -197,5 +215,39 @@ impl ActionItem {
         let due = self.due_on.map(|d| format!(", due {d}")).unwrap_or_default();
         let link = self.tracker_url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default();
         format!("[{}] {} {}: {} ({owner}{due}){link}", self.status, self.priority, self.kind, self.title)
+    }
+}
+
+impl Versioned for ActionItem {
+    const HISTORY_FIELD: &'static str = "action_items";
+    type Fields = ActionItemFields;
+
+    fn incident_id(&self) -> Uuid {
+        self.incident_id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn history_text(&self) -> String {
+        ActionItem::history_text(self)
+    }
+
+    async fn find(
+        db: &mut PgConnection,
+        incident: Option<Uuid>,
+        id: Uuid,
+        lock: bool,
+    ) -> Result<Option<Self>> {
+        find_item(db, incident, id, lock).await
+    }
+
+    async fn save(db: &mut PgConnection, id: Uuid, fields: &ActionItemFields) -> Result<Self> {
+        save_item(db, id, fields).await
+    }
+
+    async fn delete(db: &mut PgConnection, id: Uuid) -> Result<()> {
+        delete_item(db, id).await
     }
 }

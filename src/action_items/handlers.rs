@@ -1,33 +1,34 @@
 //! Action item changes from the incident page, and the open-items page.
 
 use axum::{
-    extract::{Extension, Path, State},
+    extract::{Extension, State},
     http::StatusCode,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
 use time::Date;
-use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
     db::{self, ActionItem, OpenActionItem},
-    domain::{ActionItemInput, ActionKind, ActionStatus, Priority},
+    domain::ActionItemInput,
+    part::{ItemsView, KEY},
 };
 use crate::{
     auth::{self, db::User},
-    error::{AppError, Result, WriteError, render},
+    error::{Result, WriteError, render},
     incidents::{
         db::Incident,
-        handlers::{find_by_reference, incident_page},
+        document::{self, PartRequest},
+        path::IncidentPath,
+        versioned,
     },
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx, confirm::ConfirmPage, form::parse_version,
+        path::RecordId,
+    },
 };
-
-fn back_to_items(incident: &Incident) -> Response {
-    Redirect::to(&format!("/incidents/{}#action-items", incident.reference)).into_response()
-}
 
 /// The form's values for an existing item.
 pub fn input_of(item: &ActionItem) -> ActionItemInput {
@@ -52,24 +53,24 @@ pub fn today(ctx: &PageCtx) -> Date {
 pub async fn create_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
+    request: PartRequest,
     Form(form): Form<ActionItemInput>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
     let users = auth::db::list_users(&state.pool).await?;
     match form.parse(&users) {
         Ok(fields) => {
-            super::add_item(&state.pool, incident.id, &fields, &user.0).await?;
-            session::push_flash(&session, Flash::success("Action item added.")).await?;
-            Ok(back_to_items(&incident))
+            super::add_item(&state, incident.id, &fields, &user.0).await?;
+            document::saved(&state, request, &incident, KEY, Flash::success("Action item added.")).await
         }
         Err(errors) => {
-            let mut page = incident_page(&state, ctx, incident).await?;
-            page.item_form = form;
-            page.item_errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
+            let mut ctx = request.part_ctx(&incident, KEY);
+            ctx.editing = true;
+            let mut view = ItemsView::load(&state, &incident, ctx).await?;
+            view.form = form;
+            view.errors = errors;
+            document::refused(&state, request, incident, Box::new(view), StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -95,39 +96,15 @@ impl EditItemPage {
     }
 }
 
-/// The choices every action item form offers.
-pub struct Choices;
-
-impl Choices {
-    pub fn kinds(&self) -> &'static [ActionKind] {
-        ActionKind::ALL
-    }
-
-    pub fn priorities(&self) -> &'static [Priority] {
-        Priority::ALL
-    }
-
-    pub fn statuses(&self) -> &'static [ActionStatus] {
-        ActionStatus::ALL
-    }
-}
-
-async fn item_of(state: &AppState, incident: &Incident, id: Uuid) -> Result<ActionItem> {
-    db::find_item(&state.pool, id)
-        .await?
-        .filter(|item| item.incident_id == incident.id)
-        .ok_or(AppError::NotFound)
-}
-
 /// `GET /incidents/{reference}/action_items/{id}/edit`
 #[tracing::instrument(skip_all)]
 pub async fn edit_item_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
 ) -> Result<Html<String>> {
-    let incident = find_by_reference(&state, &reference).await?;
-    let item = item_of(&state, &incident, id).await?;
+    let item: ActionItem = versioned::find(&state, incident.id, id).await?;
     let owners = auth::db::list_users(&state.pool).await?;
     let page = EditItemPage {
         ctx,
@@ -155,12 +132,12 @@ pub struct ItemEditForm {
 pub async fn update_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
     Form(form): Form<ItemEditForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
+    let ctx = request.ctx.clone();
     let version = parse_version(&form.version)?;
     let owners = auth::db::list_users(&state.pool).await?;
     let fields = match form.item.parse(&owners) {
@@ -179,11 +156,8 @@ pub async fn update_item(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response());
         }
     };
-    match super::edit_item(&state.pool, incident.id, id, version, &fields, &user.0).await {
-        Ok(_) => {
-            session::push_flash(&session, Flash::success("Action item saved.")).await?;
-            Ok(back_to_items(&incident))
-        }
+    match super::edit_item(&state, Some(incident.id), id, version, &fields, &user.0).await {
+        Ok(_) => document::saved(&state, request, &incident, KEY, Flash::success("Action item saved.")).await,
         Err(WriteError::Stale(current)) => {
             let page = EditItemPage {
                 ctx,
@@ -201,18 +175,36 @@ pub async fn update_item(
     }
 }
 
+/// `GET /incidents/{reference}/action_items/{id}/delete`: asks first.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_delete_item(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+) -> Result<Html<String>> {
+    let item: ActionItem = versioned::find(&state, incident.id, id).await?;
+    render(&ConfirmPage {
+        ctx,
+        question: "Delete this action item?".into(),
+        detail: item.title,
+        action: format!("/incidents/{}/action_items/{id}/delete", incident.reference),
+        confirm: "Delete the action item".into(),
+        back: format!("/incidents/{}#action-items", incident.reference),
+    })
+}
+
 /// `POST /incidents/{reference}/action_items/{id}/delete`
 #[tracing::instrument(skip_all)]
 pub async fn delete_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
-    super::remove_item(&state.pool, incident.id, id, &user.0).await?;
-    session::push_flash(&session, Flash::success("Action item deleted.")).await?;
-    Ok(back_to_items(&incident))
+    super::remove_item(&state, Some(incident.id), id, &user.0).await?;
+    document::saved(&state, request, &incident, KEY, Flash::success("Action item deleted.")).await
 }
 
 #[derive(askama::Template)]

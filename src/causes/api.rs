@@ -2,22 +2,21 @@
 
 use axum::{
     Json,
-    extract::{Extension, Path, State, rejection::JsonRejection},
+    extract::{Extension, State, rejection::JsonRejection},
     http::StatusCode,
 };
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::{
     db::{self, Cause},
     domain::CauseInput,
 };
 use crate::{
-    api::{json_rejection, required_version},
     error::{AppError, Result, WriteError},
-    incidents::db as incidents_db,
+    incidents::path::IncidentPath,
     state::AppState,
-    web::CurrentUser,
+    web::json::{json_rejection, required_version},
+    web::{CurrentUser, path::RecordId},
 };
 
 /// The API sends whys as a list; the form as lines.
@@ -57,15 +56,14 @@ fn input_from(body: &serde_json::Map<String, Value>, base: CauseInput) -> Result
 pub async fn create_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(incident_id): Path<Uuid>,
+    IncidentPath(incident): IncidentPath,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Cause>)> {
     let Json(body) = body.map_err(json_rejection)?;
-    incidents_db::find_incident(&state.pool, incident_id).await?.ok_or(AppError::NotFound)?;
     let input = input_from(&body, CauseInput::default())?;
     let categories = db::list_categories(&state.pool).await?;
     let fields = input.parse(&categories).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    let cause = super::add_cause(&state.pool, incident_id, &fields, &user.0).await?;
+    let cause = super::add_cause(&state, incident.id, &fields, &user.0).await?;
     Ok((StatusCode::CREATED, Json(cause)))
 }
 
@@ -74,11 +72,11 @@ pub async fn create_cause(
 pub async fn update_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Json<Cause>> {
     let Json(body) = body.map_err(json_rejection)?;
-    let current = db::find_cause(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let current = db::find_cause(&state.pool, None, id, false).await?.ok_or(AppError::NotFound)?;
     let version = required_version(&body)?;
     let base = CauseInput {
         kind: current.kind.to_string(),
@@ -89,7 +87,7 @@ pub async fn update_cause(
     let input = input_from(&body, base)?;
     let categories = db::list_categories(&state.pool).await?;
     let fields = input.parse(&categories).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    match super::edit_cause(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
+    match super::edit_cause(&state, Some(current.incident_id), id, version, &fields, &user.0).await {
         Ok(cause) => Ok(Json(cause)),
         Err(WriteError::Stale(now)) => Err(AppError::stale("cause", version, now.version)),
         Err(WriteError::Failed(err)) => Err(err),
@@ -101,9 +99,8 @@ pub async fn update_cause(
 pub async fn delete_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
 ) -> Result<StatusCode> {
-    let cause = db::find_cause(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    super::remove_cause(&state.pool, cause.incident_id, id, &user.0).await?;
+    super::remove_cause(&state, None, id, &user.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }

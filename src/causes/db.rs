@@ -1,11 +1,14 @@
 //! SQL for causes and the category taxonomy.
 
 use serde::Serialize;
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::domain::{CauseFields, CauseKind};
-use crate::error::{AppError, Result};
+use crate::{
+    error::{AppError, Result},
+    incidents::versioned::Versioned,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cause {
@@ -59,17 +62,18 @@ pub async fn list_causes(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<V
     rows.into_iter().map(Cause::try_from).collect()
 }
 
+/// The cause `id`, if it belongs to `incident` (any, when `None`); locked
+/// until the transaction ends when `lock` is set.
 #[tracing::instrument(skip_all)]
-pub async fn find_cause(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Cause>> {
-    let sql = format!("{SELECT} where id = $1");
-    let row = sqlx::query_as::<_, CauseRow>(&sql).bind(id).fetch_optional(db).await?;
-    row.map(Cause::try_from).transpose()
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn lock_cause(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Cause>> {
-    let sql = format!("{SELECT} where id = $1 for update");
-    let row = sqlx::query_as::<_, CauseRow>(&sql).bind(id).fetch_optional(db).await?;
+pub async fn find_cause(
+    db: impl PgExecutor<'_>,
+    incident: Option<Uuid>,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Cause>> {
+    let lock = if lock { " for update" } else { "" };
+    let sql = format!("{SELECT} where id = $1 and ($2::uuid is null or incident_id = $2){lock}");
+    let row = sqlx::query_as::<_, CauseRow>(&sql).bind(id).bind(incident).fetch_optional(db).await?;
     row.map(Cause::try_from).transpose()
 }
 
@@ -99,8 +103,9 @@ pub async fn save_cause(db: impl PgExecutor<'_>, id: Uuid, fields: &CauseFields)
         .bind(&fields.category)
         .bind(&fields.description)
         .bind(&fields.whys)
-        .fetch_one(db)
-        .await?;
+        .fetch_optional(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Cause::try_from(row)
 }
 
@@ -143,5 +148,39 @@ impl Cause {
             text.push_str(&format!("\n  why {}: {why}", index + 1));
         }
         text
+    }
+}
+
+impl Versioned for Cause {
+    const HISTORY_FIELD: &'static str = "causes";
+    type Fields = CauseFields;
+
+    fn incident_id(&self) -> Uuid {
+        self.incident_id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn history_text(&self) -> String {
+        Cause::history_text(self)
+    }
+
+    async fn find(
+        db: &mut PgConnection,
+        incident: Option<Uuid>,
+        id: Uuid,
+        lock: bool,
+    ) -> Result<Option<Self>> {
+        find_cause(db, incident, id, lock).await
+    }
+
+    async fn save(db: &mut PgConnection, id: Uuid, fields: &CauseFields) -> Result<Self> {
+        save_cause(db, id, fields).await
+    }
+
+    async fn delete(db: &mut PgConnection, id: Uuid) -> Result<()> {
+        delete_cause(db, id).await
     }
 }

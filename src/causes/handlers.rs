@@ -1,7 +1,7 @@
 //! Cause changes from the incident page, and the taxonomy page.
 
 use axum::{
-    extract::{Extension, Path, State},
+    extract::{Extension, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -12,44 +12,47 @@ use uuid::Uuid;
 use super::{
     db::{self, Cause},
     domain::{CauseInput, CauseKind, parse_category_name},
+    part::{CausesView, KEY},
 };
 use crate::{
-    error::{AppError, Result, WriteError, render},
+    error::{Result, WriteError, render},
     incidents::{
         db::Incident,
-        handlers::{find_by_reference, incident_page},
+        document::{self, PartRequest},
+        path::IncidentPath,
+        versioned,
     },
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx, confirm::ConfirmPage, form::parse_version,
+        path::RecordId, session,
+    },
 };
-
-fn back_to_causes(incident: &Incident) -> Response {
-    Redirect::to(&format!("/incidents/{}#causes", incident.reference)).into_response()
-}
 
 /// `POST /incidents/{reference}/causes`
 #[tracing::instrument(skip_all)]
 pub async fn create_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
+    request: PartRequest,
     Form(form): Form<CauseInput>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
     let categories = db::list_categories(&state.pool).await?;
     match form.parse(&categories) {
         Ok(fields) => {
-            let cause = super::add_cause(&state.pool, incident.id, &fields, &user.0).await?;
-            session::push_flash(&session, Flash::success(format!("{} added.", cause.kind.label()))).await?;
-            Ok(back_to_causes(&incident))
+            let cause = super::add_cause(&state, incident.id, &fields, &user.0).await?;
+            let flash = Flash::success(format!("{} added.", cause.kind.label()));
+            document::saved(&state, request, &incident, KEY, flash).await
         }
         Err(errors) => {
-            let mut page = incident_page(&state, ctx, incident).await?;
-            page.cause_form = form;
-            page.cause_errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
+            let mut ctx = request.part_ctx(&incident, KEY);
+            ctx.editing = true;
+            let mut view = CausesView::load(&state, &incident, ctx).await?;
+            view.form = form;
+            view.errors = errors;
+            document::refused(&state, request, incident, Box::new(view), StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -88,22 +91,15 @@ fn input_of(cause: &Cause) -> CauseInput {
     }
 }
 
-async fn cause_of(state: &AppState, incident: &Incident, id: Uuid) -> Result<Cause> {
-    db::find_cause(&state.pool, id)
-        .await?
-        .filter(|cause| cause.incident_id == incident.id)
-        .ok_or(AppError::NotFound)
-}
-
 /// `GET /incidents/{reference}/causes/{id}/edit`
 #[tracing::instrument(skip_all)]
 pub async fn edit_cause_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
 ) -> Result<Html<String>> {
-    let incident = find_by_reference(&state, &reference).await?;
-    let cause = cause_of(&state, &incident, id).await?;
+    let cause: Cause = versioned::find(&state, incident.id, id).await?;
     let categories = db::list_categories(&state.pool).await?;
     let page = EditCausePage {
         ctx,
@@ -131,12 +127,12 @@ pub struct CauseEditForm {
 pub async fn update_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
     Form(form): Form<CauseEditForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
+    let ctx = request.ctx.clone();
     let version = parse_version(&form.version)?;
     let categories = db::list_categories(&state.pool).await?;
     let fields = match form.cause.parse(&categories) {
@@ -155,11 +151,8 @@ pub async fn update_cause(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response());
         }
     };
-    match super::edit_cause(&state.pool, incident.id, id, version, &fields, &user.0).await {
-        Ok(_) => {
-            session::push_flash(&session, Flash::success("Cause saved.")).await?;
-            Ok(back_to_causes(&incident))
-        }
+    match super::edit_cause(&state, Some(incident.id), id, version, &fields, &user.0).await {
+        Ok(_) => document::saved(&state, request, &incident, KEY, Flash::success("Cause saved.")).await,
         Err(WriteError::Stale(current)) => {
             let page = EditCausePage {
                 ctx,
@@ -177,18 +170,41 @@ pub async fn update_cause(
     }
 }
 
+/// `GET /incidents/{reference}/causes/{id}/delete`: asks first.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_delete_cause(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+) -> Result<Html<String>> {
+    let cause: Cause = versioned::find(&state, incident.id, id).await?;
+    render(&ConfirmPage {
+        ctx,
+        question: "Delete this cause?".into(),
+        detail: format!(
+            "{} ({}) — {}",
+            cause.kind.label(),
+            cause.category,
+            cause.description.chars().take(300).collect::<String>()
+        ),
+        action: format!("/incidents/{}/causes/{id}/delete", incident.reference),
+        confirm: "Delete the cause".into(),
+        back: format!("/incidents/{}#causes", incident.reference),
+    })
+}
+
 /// `POST /incidents/{reference}/causes/{id}/delete`
 #[tracing::instrument(skip_all)]
 pub async fn delete_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
-    super::remove_cause(&state.pool, incident.id, id, &user.0).await?;
-    session::push_flash(&session, Flash::success("Cause deleted.")).await?;
-    Ok(back_to_causes(&incident))
+    super::remove_cause(&state, Some(incident.id), id, &user.0).await?;
+    document::saved(&state, request, &incident, KEY, Flash::success("Cause deleted.")).await
 }
 
 #[derive(askama::Template)]

@@ -5,19 +5,19 @@ pub mod api;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod part;
 
 use axum::{
     Router, middleware,
     routing::{delete, get, patch, post},
 };
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use self::{db::Cause, domain::CauseFields};
 use crate::{
     auth::{db::User, domain::Role},
-    error::{AppError, Result, WriteError},
-    history::{self, domain::Change},
+    error::{Result, WriteError},
+    incidents::{revision, versioned},
     state::AppState,
     web::require_role,
 };
@@ -30,7 +30,10 @@ pub fn router() -> Router<AppState> {
             "/incidents/{reference}/causes/{id}/edit",
             get(handlers::edit_cause_form).post(handlers::update_cause),
         )
-        .route("/incidents/{reference}/causes/{id}/delete", post(handlers::delete_cause))
+        .route(
+            "/incidents/{reference}/causes/{id}/delete",
+            get(handlers::confirm_delete_cause).post(handlers::delete_cause),
+        )
         .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
     let admins = Router::new()
         .route("/admin/categories", get(handlers::list_categories).post(handlers::create_category))
@@ -48,57 +51,37 @@ pub fn api_router() -> Router<AppState> {
 
 /// Adds a cause and records the revision.
 pub async fn add_cause(
-    pool: &PgPool,
+    state: &AppState,
     incident_id: Uuid,
     fields: &CauseFields,
     author: &User,
 ) -> Result<Cause> {
-    let mut tx = pool.begin().await?;
+    let mut tx = state.pool.begin().await?;
     let cause = db::insert_cause(&mut *tx, incident_id, fields).await?;
-    let change = Change { field: "causes".into(), old: String::new(), new: cause.history_text() };
     let summary = format!("Added a {}", cause.kind.label().to_lowercase());
-    history::db::record_part(&mut tx, incident_id, author.id, &summary, &[change]).await?;
+    let changes = [versioned::added(&cause)];
+    revision::record_part(&mut tx, &state.document, incident_id, author.id, &summary, &changes).await?;
     tx.commit().await?;
     Ok(cause)
 }
 
-/// Saves a cause of `incident_id` if it is still at `version`.
+/// Saves a cause (of `incident`, when given) if it is still at `version`.
 pub async fn edit_cause(
-    pool: &PgPool,
-    incident_id: Uuid,
+    state: &AppState,
+    incident: Option<Uuid>,
     id: Uuid,
     version: i32,
     fields: &CauseFields,
     author: &User,
 ) -> std::result::Result<Cause, WriteError<Cause>> {
-    let mut tx = pool.begin().await?;
-    let current = db::lock_cause(&mut *tx, id)
-        .await?
-        .filter(|c| c.incident_id == incident_id)
-        .ok_or(AppError::NotFound)?;
-    if current.version != version {
-        return Err(WriteError::Stale(Box::new(current)));
-    }
-    let saved = db::save_cause(&mut *tx, id, fields).await?;
-    if saved.history_text() != current.history_text() {
-        let change =
-            Change { field: "causes".into(), old: current.history_text(), new: saved.history_text() };
-        history::db::record_part(&mut tx, incident_id, author.id, "Edited a cause", &[change]).await?;
-    }
-    tx.commit().await?;
-    Ok(saved)
+    versioned::edit(state, incident, id, version, fields, author, |_: &Cause, _: &Cause| {
+        "Edited a cause".to_owned()
+    })
+    .await
 }
 
-/// Deletes one cause of `incident_id`.
-pub async fn remove_cause(pool: &PgPool, incident_id: Uuid, id: Uuid, author: &User) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    let cause = db::lock_cause(&mut *tx, id)
-        .await?
-        .filter(|c| c.incident_id == incident_id)
-        .ok_or(AppError::NotFound)?;
-    db::delete_cause(&mut *tx, id).await?;
-    let change = Change { field: "causes".into(), old: cause.history_text(), new: String::new() };
-    history::db::record_part(&mut tx, incident_id, author.id, "Deleted a cause", &[change]).await?;
-    tx.commit().await?;
+/// Deletes one cause (of `incident`, when given).
+pub async fn remove_cause(state: &AppState, incident: Option<Uuid>, id: Uuid, author: &User) -> Result<()> {
+    versioned::remove::<Cause>(state, incident, id, author, "Deleted a cause").await?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use crate::{
         domain::{CauseFields, CauseKind},
     },
     error::{AppError, Result},
-    history,
+    incidents::revision,
     incidents::{
         domain::{Severity, Status},
         figures::parse_figures,
@@ -246,7 +246,8 @@ async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast:
     }
     // Loading is how the postmortem came to be, not a change after its
     // publication: the page would otherwise flag every demo incident.
-    history::db::record(tx, incident_id, opened_by, REVISION_SUMMARY, &[], false).await
+    revision::record(tx, &crate::postmortem::document(), incident_id, opened_by, REVISION_SUMMARY, &[], false)
+        .await
 }
 
 #[tracing::instrument(skip_all)]

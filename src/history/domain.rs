@@ -2,16 +2,9 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
 
-/// One field's change within a revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    pub field: String,
-    pub old: String,
-    pub new: String,
-}
+pub use crate::incidents::revision::Change;
 
 /// A line of a diff: kept, removed or added.
 #[derive(Debug, Clone, PartialEq, Eq)]

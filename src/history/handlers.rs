@@ -1,19 +1,18 @@
 //! The history page.
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Query, State},
     response::Html,
 };
 use serde::Deserialize;
 
 use super::{
-    db,
     domain::{Comparison, compare},
     views::HistoryPage,
 };
 use crate::{
     error::{AppError, Result, render},
-    incidents::handlers::find_by_reference,
+    incidents::{path::IncidentPath, revision as db},
     state::AppState,
     web::PageCtx,
 };
@@ -31,10 +30,9 @@ pub struct CompareQuery {
 pub async fn show_history(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
     Query(query): Query<CompareQuery>,
 ) -> Result<Html<String>> {
-    let incident = find_by_reference(&state, &reference).await?;
     let revisions = db::list(&state.pool, incident.id).await?;
     let default = match revisions.as_slice() {
         [latest, previous, ..] => Some((previous.id, latest.id)),

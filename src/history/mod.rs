@@ -2,10 +2,8 @@
 //! when, which fields, old and new values), and a readable diff between any
 //! two revisions.
 
-pub mod db;
 pub mod domain;
 pub mod handlers;
-pub mod snapshot;
 pub mod views;
 
 use axum::{Router, middleware, routing::get};

@@ -2,7 +2,8 @@
 
 use askama::Template;
 
-use super::{db::Revision, domain::Comparison};
+use super::domain::Comparison;
+use crate::incidents::revision::Revision;
 use crate::{incidents::db::Incident, web::PageCtx};
 
 #[derive(Template)]

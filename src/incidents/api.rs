@@ -2,24 +2,24 @@
 
 use axum::{
     Json,
-    extract::{Extension, Path, Query, State, rejection::JsonRejection},
+    extract::{Extension, Query, State, rejection::JsonRejection},
     http::StatusCode,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     EditError,
-    db::{self, Incident, IncidentListing},
+    db::{Incident, IncidentListing},
     domain::{Field, NewIncidentInput},
     figures::Figure,
+    path::IncidentPath,
 };
 use crate::{
-    api::{json_rejection, required_version},
     error::{AppError, Result},
     state::AppState,
     web::CurrentUser,
+    web::json::{json_rejection, required_version},
 };
 
 #[derive(Debug, Deserialize)]
@@ -50,19 +50,19 @@ pub async fn list_incidents(
     Ok(Json(IncidentList { incidents: listed.incidents, total: listed.total, page, per_page }))
 }
 
-/// `GET /api/v1/incidents/{id}`: the whole postmortem.
+/// `GET /api/v1/incidents/{id}`: the whole postmortem, every part of it.
 #[tracing::instrument(skip_all)]
-pub async fn show_incident(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Value>> {
-    let incident = db::find_incident(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let timeline = crate::timeline::db::list_events(&state.pool, id).await?;
-    let mut body = serde_json::to_value(&incident).map_err(anyhow::Error::from)?;
-    body["timeline"] = serde_json::to_value(timeline).map_err(anyhow::Error::from)?;
-    body["causes"] = serde_json::to_value(crate::causes::db::list_causes(&state.pool, id).await?)
-        .map_err(anyhow::Error::from)?;
-    let items = crate::action_items::db::list_for_incident(&state.pool, id).await?;
-    body["action_items"] = serde_json::to_value(items).map_err(anyhow::Error::from)?;
-    body["artifacts"] = json!([]);
-    body["checklists"] = json!([]);
+pub async fn show_incident(
+    State(state): State<AppState>,
+    IncidentPath(incident): IncidentPath,
+) -> Result<Json<Value>> {
+    let mut body = state.document.json(&state, &incident).await?;
+    // Parts still to come, in the shape DESIGN.md gives them.
+    for name in ["artifacts", "checklists"] {
+        if body.get(name).is_none() {
+            body[name] = json!([]);
+        }
+    }
     Ok(Json(body))
 }
 
@@ -97,7 +97,7 @@ pub async fn create_incident(
     let fields = input
         .parse(&crate::web::clock::parse_moment)
         .map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    let incident = super::open_incident(&state.pool, &fields, &user.0).await?;
+    let incident = super::open_incident(&state, &fields, &user.0).await?;
     tracing::info!(incident = %incident.reference, "incident created through the API");
     Ok((StatusCode::CREATED, Json(incident)))
 }
@@ -108,7 +108,7 @@ pub async fn create_incident(
 pub async fn update_incident(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    IncidentPath(incident): IncidentPath,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Json<Incident>> {
     let Json(body) = body.map_err(json_rejection)?;
@@ -136,7 +136,7 @@ pub async fn update_incident(
         };
         edits.push((field, raw));
     }
-    match super::edit_incident(&state.pool, id, version, &edits, &user.0).await {
+    match super::edit_incident(&state, incident.id, version, &edits, &user.0).await {
         Ok(incident) => Ok(Json(incident)),
         Err(EditError::Stale(current)) => Err(AppError::stale("incident", version, current.version)),
         Err(EditError::Invalid(errors)) => Err(AppError::Unprocessable(errors.summary())),

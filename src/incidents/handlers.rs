@@ -13,18 +13,16 @@ use std::collections::HashMap;
 use super::{
     EditError,
     db::{self, Incident},
+    document::{self, EditMode, PartRequest},
     domain::{Field, NewIncidentInput, Section, Severity},
     page_cache::PageKey,
-    views::{
-        Conflict, EditSectionPage, FieldInput, IncidentListPage, IncidentPage, NewIncidentPage, input_in_zone,
-    },
+    path::{IncidentPath, IncidentRef},
+    revision,
+    views::{Conflict, EditSectionPage, FieldInput, IncidentListPage, NewIncidentPage, input_in_zone},
 };
 use crate::{
-    action_items, auth, causes,
     error::{AppError, Result, render},
-    history,
     state::AppState,
-    timeline,
     web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
 };
 
@@ -81,70 +79,86 @@ pub async fn create_incident(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    let incident = super::open_incident(&state.pool, &fields, &user.0).await?;
+    let incident = super::open_incident(&state, &fields, &user.0).await?;
     tracing::info!(incident = %incident.reference, "incident created");
     session::push_flash(&session, Flash::success(format!("{} is open as a draft.", incident.reference)))
         .await?;
     Ok(Redirect::to(&format!("/incidents/{}", incident.reference)).into_response())
 }
 
-/// The incident a path names, by `INC-42` or `42`.
-pub async fn find_by_reference(state: &AppState, reference: &str) -> Result<Incident> {
-    db::find_incident_by_number(&state.pool, number_of(reference)?).await?.ok_or(AppError::NotFound)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowQuery {
+    /// Switches what the reader edits: `all`, a part's key, or `off`.
+    edit: Option<String>,
 }
 
-fn number_of(reference: &str) -> Result<i32> {
-    reference.strip_prefix("INC-").unwrap_or(reference).parse::<i32>().map_err(|_| AppError::NotFound)
-}
-
-/// `GET /incidents/{reference}`: the whole postmortem as one document.
+/// `GET /incidents/{reference}`: the whole postmortem as one document, in
+/// read mode unless the reader switched to editing it (`?edit=all`, or
+/// `?edit=<section>` for one section; `?edit=off` to read again).
 #[tracing::instrument(skip_all)]
 pub async fn show_incident(
     State(state): State<AppState>,
+    session: Session,
     ctx: PageCtx,
     Path(reference): Path<String>,
-) -> Result<Html<String>> {
-    let (incident, stamp) =
-        db::find_for_page(&state.pool, number_of(&reference)?).await?.ok_or(AppError::NotFound)?;
+    Query(query): Query<ShowQuery>,
+) -> Result<Response> {
+    let number = match IncidentRef::parse(&reference) {
+        Some(IncidentRef::Number(number)) => number,
+        _ => return Err(AppError::NotFound),
+    };
+    let (incident, stamp) = db::find_for_page(&state.pool, number).await?.ok_or(AppError::NotFound)?;
+    if let Some(scope) = query.edit {
+        return switch_mode(&state, &session, &ctx, &incident, &scope).await;
+    }
+    let mode = EditMode::read(&session).await?;
     // A page with a flash message on it is shown once, so it is not kept.
     let reader = ctx.user.as_ref().filter(|_| ctx.flashes.is_empty()).map(|user| user.id);
     let Some(reader) = reader else {
-        return state.cpu.render(incident_page(&state, ctx, incident).await?).await;
+        return Ok(document::render_page(&state, ctx, &mode, incident, None).await?.into_response());
     };
+    let editing = if ctx.is_editor() { mode.scope_on(incident.id).to_owned() } else { String::new() };
     let key = PageKey {
         incident: incident.id,
         reader,
         path: ctx.path.clone(),
         today: ctx.zone.date_of(&time::OffsetDateTime::now_utc()),
+        editing,
     };
     if let Some(page) = state.pages.get(&key, stamp, &ctx.csrf) {
-        return Ok(Html(page));
+        return Ok(Html(page).into_response());
     }
     let _turn = state.pages.turn(&key).await;
     if let Some(page) = state.pages.get(&key, stamp, &ctx.csrf) {
-        return Ok(Html(page));
+        return Ok(Html(page).into_response());
     }
     let mut ctx = ctx;
     let csrf = std::mem::replace(&mut ctx.csrf, state.pages.marker().to_owned());
-    let Html(rendered) = state.cpu.render(incident_page(&state, ctx, incident).await?).await?;
-    Ok(Html(state.pages.keep(key, stamp, &rendered, &csrf)))
+    let Html(rendered) = document::render_page(&state, ctx, &mode, incident, None).await?;
+    Ok(Html(state.pages.keep(key, stamp, &rendered, &csrf)).into_response())
 }
 
-/// The incident page with its timeline, ready to render or to fill in. Its
-/// Markdown is rendered on the CPU pool, off the async workers.
-pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -> Result<IncidentPage> {
-    let events = timeline::db::list_events(&state.pool, incident.id).await?;
-    let causes = causes::db::list_causes(&state.pool, incident.id).await?;
-    let categories = causes::db::list_categories(&state.pool).await?;
-    let items = action_items::db::list_for_incident(&state.pool, incident.id).await?;
-    let owners = if ctx.is_editor() { auth::db::list_users(&state.pool).await? } else { Vec::new() };
-    let after_publication = history::db::after_publication(&state.pool, incident.id).await?;
-    let mut page = state
-        .cpu
-        .run(move || IncidentPage::new(ctx, incident, events, causes, categories, items, owners))
-        .await?;
-    page.after_publication = after_publication;
-    Ok(page)
+/// Starts editing the whole postmortem or one part, or goes back to
+/// reading, and shows the page at that part.
+async fn switch_mode(
+    state: &AppState,
+    session: &Session,
+    ctx: &PageCtx,
+    incident: &Incident,
+    scope: &str,
+) -> Result<Response> {
+    let scope = match scope {
+        "off" | "" => "",
+        EditMode::ALL => EditMode::ALL,
+        key if state.document.has_part(key) => key,
+        _ => return Err(AppError::NotFound),
+    };
+    if ctx.is_editor() {
+        EditMode::set(session, incident.id, scope).await?;
+    }
+    let anchor = if scope.is_empty() || scope == EditMode::ALL { String::new() } else { format!("#{scope}") };
+    Ok(Redirect::to(&format!("/incidents/{}{anchor}", incident.reference)).into_response())
 }
 
 /// `GET /incidents/{reference}/edit/{section}`
@@ -152,10 +166,10 @@ pub async fn incident_page(state: &AppState, ctx: PageCtx, incident: Incident) -
 pub async fn edit_section_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((reference, section)): Path<(String, String)>,
+    IncidentPath(incident): IncidentPath,
+    Path((_, section)): Path<(String, String)>,
 ) -> Result<Html<String>> {
     let section = Section::parse(&section).ok_or(AppError::NotFound)?;
-    let incident = find_by_reference(&state, &reference).await?;
     let fields = section.fields().iter().map(|field| FieldInput::of(&incident, *field, &ctx.zone)).collect();
     let version = incident.version;
     let known = db::known_labels(&state.pool).await?;
@@ -168,13 +182,13 @@ pub async fn edit_section_form(
 pub async fn update_section(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path((reference, section)): Path<(String, String)>,
+    IncidentPath(incident): IncidentPath,
+    Path((_, section)): Path<(String, String)>,
+    request: PartRequest,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response> {
     let section = Section::parse(&section).ok_or(AppError::NotFound)?;
-    let incident = find_by_reference(&state, &reference).await?;
+    let ctx = request.ctx.clone();
     let version = parse_version(form.get("version").map_or("", String::as_str))?;
     let typed = |field: Field| form.get(field.name()).cloned().unwrap_or_default();
     let zone = ctx.zone.clone();
@@ -193,14 +207,14 @@ pub async fn update_section(
         }
     }
     let outcome = if zone_errors.is_empty() {
-        super::edit_incident(&state.pool, incident.id, version, &edits, &user.0).await
+        super::edit_incident(&state, incident.id, version, &edits, &user.0).await
     } else {
         Err(EditError::Invalid(zone_errors))
     };
     match outcome {
         Ok(saved) => {
-            session::push_flash(&session, Flash::success(format!("{} saved.", section.title()))).await?;
-            Ok(Redirect::to(&format!("/incidents/{}#{}", saved.reference, section.name())).into_response())
+            let flash = Flash::success(format!("{} saved.", section.title()));
+            document::saved(&state, request, &saved, section.name(), flash).await
         }
         Err(EditError::Invalid(errors)) => {
             let fields = section
@@ -231,7 +245,7 @@ pub async fn update_section(
                     }
                 })
                 .collect();
-            let last = history::db::list(&state.pool, current.id).await?.into_iter().next();
+            let last = revision::list(&state.pool, current.id).await?.into_iter().next();
             let by = last.and_then(|revision| revision.author_name).unwrap_or_else(|| "Someone".into());
             let conflict = Conflict { by, version: current.version };
             // The form now carries the newer version: saving it again merges.
@@ -265,13 +279,12 @@ pub async fn update_status(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     session: Session,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
     Form(form): Form<StatusForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
     let version = parse_version(&form.version)?;
     let edit = [(Field::Status, form.status)];
-    let flash = match super::edit_incident(&state.pool, incident.id, version, &edit, &user.0).await {
+    let flash = match super::edit_incident(&state, incident.id, version, &edit, &user.0).await {
         Ok(saved) => Flash::success(format!("{} is now {}.", saved.reference, saved.status.label())),
         Err(EditError::Stale(_)) => Flash::error(
             "Someone changed this postmortem a moment ago, so it was not moved. Check it and try again.",
@@ -283,4 +296,39 @@ pub async fn update_status(
     };
     session::push_flash(&session, flash).await?;
     Ok(Redirect::to(&format!("/incidents/{}", incident.reference)).into_response())
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct MilestoneForm {
+    field: String,
+    at: String,
+    version: String,
+}
+
+/// `POST /incidents/{reference}/milestones/set`: one milestone, set from a
+/// pasted event the page offered it from.
+#[tracing::instrument(skip_all)]
+pub async fn set_milestone(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    IncidentPath(incident): IncidentPath,
+    request: PartRequest,
+    Form(form): Form<MilestoneForm>,
+) -> Result<Response> {
+    let field = Field::from_name(&form.field)
+        .filter(|field| Section::Milestones.fields().contains(field) && *field != Field::StartedAt)
+        .ok_or_else(|| {
+            AppError::Unprocessable("Only detected, mitigated and resolved are offered.".into())
+        })?;
+    let version = parse_version(&form.version)?;
+    let flash = match super::edit_incident(&state, incident.id, version, &[(field, form.at)], &user.0).await {
+        Ok(_) => Flash::success(format!("{} set.", field.label())),
+        Err(EditError::Stale(_)) => Flash::error(
+            "Someone changed this postmortem a moment ago, so the milestone was not set. Check it and try again.",
+        ),
+        Err(EditError::Invalid(errors)) => Flash::error(errors.summary()),
+        Err(EditError::Failed(err)) => return Err(err),
+    };
+    document::saved(&state, request, &incident, Section::Milestones.name(), flash).await
 }

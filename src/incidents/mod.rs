@@ -3,28 +3,32 @@
 
 pub mod api;
 pub mod db;
+pub mod document;
 pub mod domain;
 pub mod figures;
 pub mod handlers;
 pub mod listing;
 pub mod page_cache;
+pub mod parts;
+pub mod path;
+pub mod revision;
+pub mod versioned;
 pub mod views;
 
 use axum::{
     Router, middleware,
     routing::{get, post},
 };
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use self::{
     db::Incident,
     domain::{Field, NewIncidentFields, Status},
+    revision::Change,
 };
 use crate::{
     auth::{db::User, domain::Role},
     error::AppError,
-    history::{self, domain::Change},
     state::AppState,
     web::{FormErrors, require_role},
 };
@@ -42,6 +46,7 @@ pub fn router() -> Router<AppState> {
             get(handlers::edit_section_form).post(handlers::update_section),
         )
         .route("/incidents/{reference}/status", post(handlers::update_status))
+        .route("/incidents/{reference}/milestones/set", post(handlers::set_milestone))
         .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
     read.merge(write)
 }
@@ -61,13 +66,14 @@ pub fn api_router() -> Router<AppState> {
 
 /// Opens a postmortem and records it as the first revision.
 pub async fn open_incident(
-    pool: &PgPool,
+    state: &AppState,
     fields: &NewIncidentFields,
     author: &User,
 ) -> Result<Incident, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = state.pool.begin().await?;
     let incident = db::insert_incident(&mut *tx, fields, author.id).await?;
-    history::db::record(&mut tx, incident.id, author.id, "Opened the postmortem", &[], false).await?;
+    let opened = "Opened the postmortem";
+    revision::record(&mut tx, &state.document, incident.id, author.id, opened, &[], false).await?;
     tx.commit().await?;
     Ok(incident)
 }
@@ -99,13 +105,13 @@ impl From<sqlx::Error> for EditError {
 /// records the revision. Nothing is written unless every field parses and
 /// the version matches; an edit that changes nothing writes nothing.
 pub async fn edit_incident(
-    pool: &PgPool,
+    state: &AppState,
     id: Uuid,
     base_version: i32,
     edits: &[(Field, String)],
     author: &User,
 ) -> Result<Incident, EditError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = state.pool.begin().await?;
     // Locked until commit: two saves of the same version cannot both pass.
     let current = db::lock_incident(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     if current.version != base_version {
@@ -141,7 +147,7 @@ pub async fn edit_incident(
     let saved = db::save_incident(&mut *tx, &next).await?;
     let summary = describe(&current, &saved, &changes);
     let after_publication = current.status == Status::Published;
-    history::db::record(&mut tx, id, author.id, &summary, &changes, after_publication).await?;
+    revision::record(&mut tx, &state.document, id, author.id, &summary, &changes, after_publication).await?;
     tx.commit().await?;
     tracing::info!(incident = %saved.reference, version = saved.version, "incident edited");
     Ok(saved)

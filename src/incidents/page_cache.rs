@@ -43,6 +43,8 @@ pub struct PageKey {
     pub path: String,
     /// Today in the reader's zone: overdue action items are marked by it.
     pub today: time::Date,
+    /// What the reader is editing (`all`, a part's key), or empty.
+    pub editing: String,
 }
 
 pub struct PageCache {
@@ -182,6 +184,7 @@ mod tests {
             reader: Uuid::from_u128(reader),
             path: "/incidents/INC-1".into(),
             today: time::macros::date!(2026 - 11 - 22),
+            editing: String::new(),
         }
     }
 

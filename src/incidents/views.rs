@@ -5,23 +5,9 @@ use time::OffsetDateTime;
 
 use super::{
     db::{Incident, IncidentListing},
-    domain::{Field, NewIncidentInput, Section, Severity, Status},
+    domain::{Field, NewIncidentInput, Section, Severity},
 };
-use crate::{
-    action_items::{db::ActionItem, domain::ActionItemInput, handlers::Choices},
-    auth::db::User,
-    causes::{
-        db::Cause,
-        domain::{CauseInput, CauseKind},
-    },
-    history::db::Revision,
-    timeline::{
-        db::TimelineEvent,
-        domain::{EventInput, EventKind, HypothesisStatus},
-        paste::RejectedLine,
-    },
-    web::{FormErrors, PageCtx, clock::Zone, markdown},
-};
+use crate::web::{FormErrors, PageCtx, clock::Zone};
 
 #[derive(Template)]
 #[template(path = "incidents/list.html")]
@@ -66,186 +52,6 @@ impl NewIncidentPage {
     }
 }
 
-/// The postmortem as one document.
-#[derive(Template)]
-#[template(path = "incidents/show.html")]
-pub struct IncidentPage {
-    pub ctx: PageCtx,
-    pub incident: Incident,
-    /// The Markdown sections, rendered and sanitised, in reading order.
-    pub sections: Vec<RenderedSection>,
-    pub lessons: Vec<RenderedSection>,
-    pub durations: Vec<(&'static str, String)>,
-    /// The moves the workflow allows from here: (status, button label).
-    pub moves: Vec<(Status, &'static str)>,
-    pub events: Vec<EventView>,
-    /// The add-an-event form, with what was typed and its errors.
-    pub event_form: EventInput,
-    pub event_errors: FormErrors,
-    /// The quick-entry box: lines given back because they could not be read.
-    pub paste: String,
-    pub rejected: Vec<RejectedLine>,
-    pub kinds: [EventKind; 8],
-    pub causes: Vec<CauseView>,
-    pub cause_form: CauseInput,
-    pub cause_errors: FormErrors,
-    pub cause_kinds: [CauseKind; 3],
-    pub categories: Vec<String>,
-    /// Where the add-a-cause form posts, and (when editing) its version.
-    pub cause_action: String,
-    pub cause_version: Option<i32>,
-    pub items: Vec<ActionItem>,
-    pub item_form: ActionItemInput,
-    pub item_errors: FormErrors,
-    pub item_action: String,
-    pub item_version: Option<i32>,
-    pub owners: Vec<User>,
-    pub choices: Choices,
-    /// Today in the reader's zone, to mark overdue items.
-    pub today: time::Date,
-    /// What changed after publication, newest first: shown on the page.
-    pub after_publication: Vec<Revision>,
-}
-
-/// A cause with its description rendered.
-pub struct CauseView {
-    pub cause: Cause,
-    pub description_html: String,
-}
-
-/// A timeline event as the page shows it, in the reader's zone.
-pub struct EventView {
-    pub event: TimelineEvent,
-    pub when: String,
-    pub day: String,
-    /// Set on the first event of each day.
-    pub new_day: bool,
-    pub body_html: String,
-    pub evidence_html: String,
-}
-
-pub struct RenderedSection {
-    pub section: &'static str,
-    pub field: Field,
-    pub html: String,
-}
-
-impl IncidentPage {
-    pub fn new(
-        ctx: PageCtx,
-        incident: Incident,
-        events: Vec<TimelineEvent>,
-        causes: Vec<Cause>,
-        categories: Vec<String>,
-        items: Vec<ActionItem>,
-        owners: Vec<User>,
-    ) -> IncidentPage {
-        let item_action = format!("/incidents/{}/action_items", incident.reference);
-        let today = ctx.zone.date_of(&OffsetDateTime::now_utc());
-        let causes = causes
-            .into_iter()
-            .map(|cause| CauseView { description_html: markdown::render(&cause.description), cause })
-            .collect();
-        let cause_action = format!("/incidents/{}/causes", incident.reference);
-        let mut previous_day = String::new();
-        let events = events
-            .into_iter()
-            .map(|event| {
-                let day = ctx.zone.date_of(&event.occurred_at).to_string();
-                let new_day = day != previous_day;
-                previous_day.clone_from(&day);
-                EventView {
-                    when: ctx.zone.time_of_day(&event.occurred_at),
-                    day,
-                    new_day,
-                    body_html: markdown::render(&event.body),
-                    evidence_html: markdown::render(&event.evidence),
-                    event,
-                }
-            })
-            .collect();
-        let rendered = |section: Section, field: Field| RenderedSection {
-            section: section.name(),
-            field,
-            html: markdown::render(&incident.text_of(field)),
-        };
-        let sections =
-            [Section::Summary, Section::Impact, Section::Trigger, Section::Detection, Section::Resolution]
-                .into_iter()
-                .map(|section| rendered(section, section.fields()[0]))
-                .collect();
-        let lessons =
-            Section::Lessons.fields().iter().map(|field| rendered(Section::Lessons, *field)).collect();
-        let durations = [
-            ("Time to detect", &incident.detected_at),
-            ("Time to mitigate", &incident.mitigated_at),
-            ("Time to resolve", &incident.resolved_at),
-        ]
-        .into_iter()
-        .map(|(label, at)| (label, span(&incident.started_at, at)))
-        .filter(|(_, span)| !span.is_empty())
-        .collect();
-        let moves = match incident.status {
-            Status::Draft => vec![(Status::InReview, "Send for review")],
-            Status::InReview => vec![(Status::Published, "Publish"), (Status::Draft, "Back to draft")],
-            Status::Published => vec![(Status::InReview, "Reopen for review")],
-        };
-        IncidentPage {
-            ctx,
-            incident,
-            sections,
-            lessons,
-            durations,
-            moves,
-            events,
-            event_form: EventInput { kind: "observation".into(), ..Default::default() },
-            event_errors: FormErrors::default(),
-            paste: String::new(),
-            rejected: Vec::new(),
-            kinds: EventKind::ALL,
-            causes,
-            cause_form: CauseInput { kind: "root".into(), ..Default::default() },
-            cause_errors: FormErrors::default(),
-            cause_kinds: CauseKind::ALL,
-            categories,
-            cause_action,
-            cause_version: None,
-            items,
-            item_form: ActionItemInput {
-                kind: "prevent".into(),
-                priority: "P2".into(),
-                status: "open".into(),
-                ..Default::default()
-            },
-            item_errors: FormErrors::default(),
-            item_action,
-            item_version: None,
-            owners,
-            choices: Choices,
-            today,
-            after_publication: Vec::new(),
-        }
-    }
-}
-
-impl EventView {
-    /// The moment, machine-readable, for `<time datetime>`.
-    pub fn iso(&self) -> String {
-        crate::web::clock::moment_text(&Some(self.event.occurred_at))
-    }
-}
-
-impl IncidentPage {
-    /// `2026-11-20 15:02 CET` for a revision, in the reader's zone.
-    pub fn revision_time(&self, revision: &Revision) -> String {
-        self.ctx.time(&revision.created_at)
-    }
-
-    pub fn statuses(&self) -> [HypothesisStatus; 3] {
-        HypothesisStatus::ALL
-    }
-}
-
 /// One field of a section's edit form.
 #[derive(Debug, Clone)]
 pub struct FieldInput {
@@ -257,6 +63,12 @@ pub struct FieldInput {
 }
 
 impl FieldInput {
+    /// The field's id on the page: unique even when the form is opened
+    /// within the incident page, whose sections are named like its fields.
+    pub fn id(&self) -> String {
+        format!("field-{}", self.field.name())
+    }
+
     /// The field's value as the form shows it, moments in the reader's zone.
     pub fn of(incident: &Incident, field: Field, zone: &Zone) -> FieldInput {
         FieldInput { field, value: input_in_zone(incident, field, zone), error: None, theirs: None }

@@ -2,22 +2,21 @@
 
 use axum::{
     Json,
-    extract::{Extension, Path, State, rejection::JsonRejection},
+    extract::{Extension, State, rejection::JsonRejection},
     http::StatusCode,
 };
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     db::{self, TimelineEvent},
     domain::EventInput,
 };
 use crate::{
-    api::{json_rejection, required_version},
     error::{AppError, Result, WriteError},
-    incidents::db as incidents_db,
+    incidents::path::IncidentPath,
     state::AppState,
-    web::CurrentUser,
+    web::json::{json_rejection, required_version},
+    web::{CurrentUser, path::RecordId},
 };
 
 /// API times carry their offset: RFC 3339.
@@ -31,14 +30,13 @@ fn read_rfc3339(raw: &str) -> std::result::Result<time::OffsetDateTime, String> 
 pub async fn create_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(incident_id): Path<Uuid>,
+    IncidentPath(incident): IncidentPath,
     body: std::result::Result<Json<EventInput>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TimelineEvent>)> {
     let Json(input) = body.map_err(json_rejection)?;
-    incidents_db::find_incident(&state.pool, incident_id).await?.ok_or(AppError::NotFound)?;
     let fields = input.parse(&read_rfc3339).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    let ids = super::add_events(&state.pool, incident_id, &[fields], &user.0).await?;
-    let event = db::find_event(&state.pool, ids[0]).await?.ok_or(AppError::NotFound)?;
+    let mut added = super::add_events(&state, incident.id, &[fields], &user.0).await?;
+    let event = added.pop().ok_or(AppError::NotFound)?;
     Ok((StatusCode::CREATED, Json(event)))
 }
 
@@ -47,11 +45,11 @@ pub async fn create_event(
 pub async fn update_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Json<TimelineEvent>> {
     let Json(body) = body.map_err(json_rejection)?;
-    let current = db::find_event(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let current = db::find_event(&state.pool, None, id, false).await?.ok_or(AppError::NotFound)?;
     let version = required_version(&body)?;
     let mut merged = json!({
         "occurred_at": crate::web::clock::moment_text(&Some(current.occurred_at)),
@@ -71,7 +69,7 @@ pub async fn update_event(
     let input: EventInput =
         serde_json::from_value(merged).map_err(|err| AppError::Unprocessable(err.to_string()))?;
     let fields = input.parse(&read_rfc3339).map_err(|errors| AppError::Unprocessable(errors.summary()))?;
-    match super::edit_event(&state.pool, current.incident_id, id, version, &fields, &user.0).await {
+    match super::edit_event(&state, Some(current.incident_id), id, version, &fields, &user.0).await {
         Ok(event) => Ok(Json(event)),
         Err(WriteError::Stale(now)) => Err(AppError::stale("timeline event", version, now.version)),
         Err(WriteError::Failed(err)) => Err(err),
@@ -83,9 +81,8 @@ pub async fn update_event(
 pub async fn delete_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
 ) -> Result<StatusCode> {
-    let event = db::find_event(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    super::remove_event(&state.pool, event.incident_id, id, &user.0).await?;
+    super::remove_event(&state, None, id, &user.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,12 +1,15 @@
 //! SQL for timeline events.
 
 use serde::Serialize;
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domain::{EventFields, EventKind, HypothesisStatus};
-use crate::error::{AppError, Result};
+use crate::{
+    error::{AppError, Result},
+    incidents::versioned::Versioned,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEvent {
@@ -75,31 +78,40 @@ pub async fn list_events(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<V
     rows.into_iter().map(TimelineEvent::try_from).collect()
 }
 
+/// The columns of an event, read from `e` joined with its author `u`.
+const COLUMNS: &str = "e.id, e.incident_id, e.occurred_at, e.kind, e.body, e.author_id, u.name as author_name, \
+                       e.hypothesis_status, e.evidence, e.version";
+
+/// The event `id`, if it belongs to `incident` (any, when `None`); locked
+/// until the transaction ends when `lock` is set.
 #[tracing::instrument(skip_all)]
-pub async fn find_event(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<TimelineEvent>> {
-    let sql = format!("{SELECT} where e.id = $1");
-    let row = sqlx::query_as::<_, EventRow>(&sql).bind(id).fetch_optional(db).await?;
+pub async fn find_event(
+    db: impl PgExecutor<'_>,
+    incident: Option<Uuid>,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<TimelineEvent>> {
+    let lock = if lock { " for update of e" } else { "" };
+    let sql = format!("{SELECT} where e.id = $1 and ($2::uuid is null or e.incident_id = $2){lock}");
+    let row = sqlx::query_as::<_, EventRow>(&sql).bind(id).bind(incident).fetch_optional(db).await?;
     row.map(TimelineEvent::try_from).transpose()
 }
 
-/// The event, locked until the transaction ends.
-#[tracing::instrument(skip_all)]
-pub async fn lock_event(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<TimelineEvent>> {
-    let sql = format!("{SELECT} where e.id = $1 for update of e");
-    let row = sqlx::query_as::<_, EventRow>(&sql).bind(id).fetch_optional(db).await?;
-    row.map(TimelineEvent::try_from).transpose()
-}
-
+/// Adds an event and returns it as saved.
 #[tracing::instrument(skip_all)]
 pub async fn insert_event(
     db: impl PgExecutor<'_>,
     incident_id: Uuid,
     fields: &EventFields,
     author_id: Uuid,
-) -> Result<Uuid> {
-    let sql = "insert into timeline_event (id, incident_id, occurred_at, kind, body, author_id, hypothesis_status, evidence) \
-               values ($1, $2, $3, $4, $5, $6, $7, $8) returning id";
-    let id = sqlx::query_scalar(sql)
+) -> Result<TimelineEvent> {
+    let sql = format!(
+        "with e as (insert into timeline_event \
+           (id, incident_id, occurred_at, kind, body, author_id, hypothesis_status, evidence) \
+           values ($1, $2, $3, $4, $5, $6, $7, $8) returning *) \
+         select {COLUMNS} from e left join app_user u on u.id = e.author_id"
+    );
+    let row = sqlx::query_as::<_, EventRow>(&sql)
         .bind(Uuid::now_v7())
         .bind(incident_id)
         .bind(fields.occurred_at)
@@ -110,30 +122,68 @@ pub async fn insert_event(
         .bind(&fields.evidence)
         .fetch_one(db)
         .await?;
-    Ok(id)
+    row.try_into()
 }
 
-/// Writes the event's fields and moves its version on.
+/// Writes the event's fields, moves its version on and returns it as saved.
 #[tracing::instrument(skip_all)]
-pub async fn save_event(db: impl PgExecutor<'_>, id: Uuid, fields: &EventFields) -> Result<()> {
-    let sql = "update timeline_event set occurred_at = $2, kind = $3, body = $4, hypothesis_status = $5, \
-               evidence = $6, version = version + 1, updated_at = now() where id = $1";
-    sqlx::query(sql)
+pub async fn save_event(db: impl PgExecutor<'_>, id: Uuid, fields: &EventFields) -> Result<TimelineEvent> {
+    let sql = format!(
+        "with e as (update timeline_event set occurred_at = $2, kind = $3, body = $4, hypothesis_status = $5, \
+           evidence = $6, version = version + 1, updated_at = now() where id = $1 returning *) \
+         select {COLUMNS} from e left join app_user u on u.id = e.author_id"
+    );
+    let row = sqlx::query_as::<_, EventRow>(&sql)
         .bind(id)
         .bind(fields.occurred_at)
         .bind(fields.kind.as_str())
         .bind(&fields.body)
         .bind(fields.hypothesis_status.map(HypothesisStatus::as_str))
         .bind(&fields.evidence)
-        .execute(db)
-        .await?;
-    Ok(())
+        .fetch_optional(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    row.try_into()
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete_event(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool> {
-    let done = sqlx::query("delete from timeline_event where id = $1").bind(id).execute(db).await?;
-    Ok(done.rows_affected() == 1)
+pub async fn delete_event(db: impl PgExecutor<'_>, id: Uuid) -> Result<()> {
+    sqlx::query("delete from timeline_event where id = $1").bind(id).execute(db).await?;
+    Ok(())
+}
+
+impl Versioned for TimelineEvent {
+    const HISTORY_FIELD: &'static str = "timeline";
+    type Fields = EventFields;
+
+    fn incident_id(&self) -> Uuid {
+        self.incident_id
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn history_text(&self) -> String {
+        TimelineEvent::history_text(self)
+    }
+
+    async fn find(
+        db: &mut PgConnection,
+        incident: Option<Uuid>,
+        id: Uuid,
+        lock: bool,
+    ) -> Result<Option<Self>> {
+        find_event(db, incident, id, lock).await
+    }
+
+    async fn save(db: &mut PgConnection, id: Uuid, fields: &EventFields) -> Result<Self> {
+        save_event(db, id, fields).await
+    }
+
+    async fn delete(db: &mut PgConnection, id: Uuid) -> Result<()> {
+        delete_event(db, id).await
+    }
 }
 
 impl TimelineEvent {

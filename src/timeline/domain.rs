@@ -138,18 +138,44 @@ impl EventInput {
             _ => Some(None),
         };
         let evidence = errors.check("evidence", crate::web::markdown::accept(&self.evidence, "evidence"));
-        match (occurred_at, kind, body, status, evidence) {
-            (Some(occurred_at), Some(kind), Some(body), Some(hypothesis_status), Some(evidence)) => {
-                Ok(EventFields {
-                    occurred_at,
-                    kind,
-                    body,
-                    evidence: if hypothesis_status.is_some() { evidence } else { String::new() },
-                    hypothesis_status,
-                })
-            }
-            _ => Err(errors),
-        }
+        let (Some(occurred_at), Some(kind), Some(body), Some(hypothesis_status), Some(evidence)) =
+            (occurred_at, kind, body, status, evidence)
+        else {
+            return Err(errors);
+        };
+        EventFields::new(occurred_at, kind, &body, hypothesis_status, &evidence).map_err(
+            |(field, message)| {
+                errors.add(field, message);
+                errors
+            },
+        )
+    }
+}
+
+impl EventFields {
+    /// The one way to make an event's fields, typed, pasted or sent to the
+    /// API alike: the body is required and bounded like every Markdown
+    /// text, the evidence kept only for a hypothesis. An error names its
+    /// field.
+    pub fn new(
+        occurred_at: time::OffsetDateTime,
+        kind: EventKind,
+        body: &str,
+        hypothesis_status: Option<HypothesisStatus>,
+        evidence: &str,
+    ) -> Result<EventFields, (&'static str, String)> {
+        let body = parse_body(body).map_err(|message| ("body", message))?;
+        let hypothesis_status = match (kind, hypothesis_status) {
+            (EventKind::Hypothesis, status) => Some(status.unwrap_or(HypothesisStatus::Open)),
+            _ => None,
+        };
+        let evidence = if hypothesis_status.is_some() {
+            crate::web::markdown::accept(evidence.trim(), "evidence")
+                .map_err(|message| ("evidence", message))?
+        } else {
+            String::new()
+        };
+        Ok(EventFields { occurred_at, kind, body, hypothesis_status, evidence })
     }
 }
 

@@ -1,31 +1,40 @@
 //! Timeline changes from the incident page.
 
 use axum::{
-    extract::{Extension, Path, State},
+    extract::{Extension, State},
     http::StatusCode,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
-use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    db,
-    domain::{EventInput, HypothesisStatus},
-    paste::parse_pasted,
+    db::TimelineEvent,
+    domain::{EventFields, EventInput, HypothesisStatus},
+    part::{KEY, TimelineView, milestone_offers},
+    paste::{RejectedLine, parse_pasted},
 };
 use crate::{
     error::{AppError, Result, WriteError, render},
     incidents::{
         db::Incident,
-        handlers::{find_by_reference, incident_page},
+        document::{self, PartRequest},
+        path::IncidentPath,
+        versioned,
     },
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, clock::Zone, form::parse_version, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx, clock::Zone, confirm::ConfirmPage,
+        form::parse_version, path::RecordId,
+    },
 };
 
-fn back_to_timeline(incident: &Incident) -> Response {
-    Redirect::to(&format!("/incidents/{}#timeline", incident.reference)).into_response()
+/// The timeline part for a form shown again: in edit mode, since the
+/// reader was editing it.
+async fn editing_view(state: &AppState, incident: &Incident, request: &PartRequest) -> Result<TimelineView> {
+    let mut ctx = request.part_ctx(incident, KEY);
+    ctx.editing = true;
+    TimelineView::load(state, incident, ctx).await
 }
 
 /// `POST /incidents/{reference}/timeline`: one event.
@@ -33,26 +42,23 @@ fn back_to_timeline(incident: &Incident) -> Response {
 pub async fn create_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
+    request: PartRequest,
     Form(form): Form<EventInput>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
-    let zone = ctx.zone.clone();
-    let reader = |raw: &str| zone.read_local(raw);
-    let parsed = form.parse(&reader);
-    match parsed {
+    let zone = request.ctx.zone.clone();
+    match form.parse(&|raw: &str| zone.read_local(raw)) {
         Ok(fields) => {
-            super::add_events(&state.pool, incident.id, &[fields], &user.0).await?;
-            session::push_flash(&session, Flash::success("Event added to the timeline.")).await?;
-            Ok(back_to_timeline(&incident))
+            super::add_events(&state, incident.id, &[fields], &user.0).await?;
+            document::saved(&state, request, &incident, KEY, Flash::success("Event added to the timeline."))
+                .await
         }
         Err(errors) => {
-            let mut page = incident_page(&state, ctx, incident).await?;
-            page.event_form = form;
-            page.event_errors = errors;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response())
+            let mut view = editing_view(&state, &incident, &request).await?;
+            view.event_form = form;
+            view.event_errors = errors;
+            document::refused(&state, request, incident, Box::new(view), StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -64,52 +70,53 @@ pub struct PasteForm {
 }
 
 /// `POST /incidents/{reference}/timeline/paste`: one event per line that
-/// starts with a time; the other lines are given back with their reasons.
+/// starts with a time; the other lines are given back with their reasons,
+/// and milestones the new events could set are offered.
 #[tracing::instrument(skip_all)]
 pub async fn create_pasted_events(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
+    mut request: PartRequest,
     Form(form): Form<PasteForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
-    let zone = ctx.zone.clone();
+    let zone = request.ctx.zone.clone();
     let day = zone.date_of(&incident.started_at);
     let pasted = parse_pasted(&form.lines, day, &|local| zone.to_utc(local));
-    let fields: Vec<_> = pasted
-        .events
-        .iter()
-        .map(|event| super::domain::EventFields {
-            occurred_at: event.at,
-            kind: event.kind,
-            body: event.body.clone(),
-            hypothesis_status: (event.kind == super::domain::EventKind::Hypothesis)
-                .then_some(HypothesisStatus::Open),
-            evidence: String::new(),
-        })
-        .collect();
-    if !fields.is_empty() {
-        super::add_events(&state.pool, incident.id, &fields, &user.0).await?;
+    let mut rejected = pasted.rejected;
+    let mut fields = Vec::with_capacity(pasted.events.len());
+    for event in &pasted.events {
+        let status = (event.kind == super::domain::EventKind::Hypothesis).then_some(HypothesisStatus::Open);
+        match EventFields::new(event.at, event.kind, &event.body, status, "") {
+            Ok(parsed) => fields.push(parsed),
+            Err((_, reason)) => {
+                rejected.push(RejectedLine { line: event.line, text: event.body.clone(), reason });
+            }
+        }
     }
-    let added = match fields.len() {
+    rejected.sort_by_key(|line| line.line);
+    let added = if fields.is_empty() {
+        Vec::new()
+    } else {
+        super::add_events(&state, incident.id, &fields, &user.0).await?
+    };
+    let message = match added.len() {
         1 => "Added 1 event to the timeline.".to_owned(),
         n => format!("Added {n} events to the timeline."),
     };
-    if pasted.rejected.is_empty() {
-        session::push_flash(&session, Flash::success(added)).await?;
-        return Ok(back_to_timeline(&incident));
+    let mut view = editing_view(&state, &incident, &request).await?;
+    view.offers = milestone_offers(&incident, &added, &view.ctx);
+    if rejected.is_empty() && view.offers.is_empty() {
+        return document::saved(&state, request, &incident, KEY, Flash::success(message)).await;
     }
-    // Some lines could not be read: show them back, in the box, with why.
-    let mut page = incident_page(&state, ctx, incident).await?;
-    if !fields.is_empty() {
-        page.ctx.flashes.push(Flash::success(added));
+    // Lines to fix, or milestones to offer: the part is shown again.
+    if !added.is_empty() {
+        request.ctx.flashes.push(Flash::success(message));
     }
-    page.paste = pasted.rejected.iter().map(|line| line.text.as_str()).collect::<Vec<_>>().join("\n");
-    page.rejected = pasted.rejected;
-    let status = if fields.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, state.cpu.render(page).await?).into_response())
+    view.paste = rejected.iter().map(|line| line.text.as_str()).collect::<Vec<_>>().join("\n");
+    view.rejected = rejected;
+    let status = if added.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    document::refused(&state, request, incident, Box::new(view), status).await
 }
 
 /// The edit page of one event.
@@ -123,7 +130,7 @@ pub struct EditEventPage {
     pub form: EventInput,
     pub errors: FormErrors,
     /// On a conflict: the newer saved event, to merge with.
-    pub theirs: Option<db::TimelineEvent>,
+    pub theirs: Option<TimelineEvent>,
 }
 
 impl EditEventPage {
@@ -134,9 +141,15 @@ impl EditEventPage {
     pub fn statuses(&self) -> [HypothesisStatus; 3] {
         HypothesisStatus::ALL
     }
+
+    /// A unique id for one of the form's fields: the form is also opened
+    /// within the incident page, beside the add-an-event form.
+    pub fn id_of(&self, field: &str) -> String {
+        format!("event-{}-{field}", self.event_id)
+    }
 }
 
-fn input_of(event: &db::TimelineEvent, zone: &Zone) -> EventInput {
+fn input_of(event: &TimelineEvent, zone: &Zone) -> EventInput {
     EventInput {
         occurred_at: zone.input(&event.occurred_at),
         kind: event.kind.to_string(),
@@ -146,28 +159,22 @@ fn input_of(event: &db::TimelineEvent, zone: &Zone) -> EventInput {
     }
 }
 
-async fn event_of(state: &AppState, incident: &Incident, id: Uuid) -> Result<db::TimelineEvent> {
-    db::find_event(&state.pool, id)
-        .await?
-        .filter(|event| event.incident_id == incident.id)
-        .ok_or(AppError::NotFound)
-}
-
 /// `GET /incidents/{reference}/timeline/{id}/edit`
 #[tracing::instrument(skip_all)]
 pub async fn edit_event_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
 ) -> Result<Html<String>> {
-    let incident = find_by_reference(&state, &reference).await?;
-    let event = event_of(&state, &incident, id).await?;
+    let event: TimelineEvent = versioned::find(&state, incident.id, id).await?;
     let form = input_of(&event, &ctx.zone);
+    let version = event.version;
     render(&EditEventPage {
         ctx,
         incident,
         event_id: id,
-        version: event.version,
+        version,
         form,
         errors: FormErrors::default(),
         theirs: None,
@@ -187,19 +194,17 @@ pub struct EventEditForm {
 pub async fn update_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    ctx: PageCtx,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
     Form(form): Form<EventEditForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
     let version = parse_version(&form.version)?;
-    let zone = ctx.zone.clone();
-    let reader = |raw: &str| zone.read_local(raw);
-    let parsed = form.event.parse(&reader);
-    let fields = match parsed {
+    let zone = request.ctx.zone.clone();
+    let fields = match form.event.parse(&|raw: &str| zone.read_local(raw)) {
         Ok(fields) => fields,
         Err(errors) => {
+            let ctx = request.ctx;
             let page = EditEventPage {
                 ctx,
                 incident,
@@ -212,18 +217,16 @@ pub async fn update_event(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, state.cpu.render(page).await?).into_response());
         }
     };
-    match super::edit_event(&state.pool, incident.id, id, version, &fields, &user.0).await {
+    match super::edit_event(&state, Some(incident.id), id, version, &fields, &user.0).await {
         Ok(_) => {
-            session::push_flash(&session, Flash::success("Timeline event saved.")).await?;
-            Ok(back_to_timeline(&incident))
+            document::saved(&state, request, &incident, KEY, Flash::success("Timeline event saved.")).await
         }
         Err(WriteError::Stale(current)) => {
-            let version = current.version;
             let page = EditEventPage {
-                ctx,
+                ctx: request.ctx,
                 incident,
                 event_id: id,
-                version,
+                version: current.version,
                 form: form.event,
                 errors: FormErrors::default(),
                 theirs: Some(*current),
@@ -247,23 +250,40 @@ pub struct HypothesisForm {
 pub async fn update_hypothesis(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
     Form(form): Form<HypothesisForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
     let version = parse_version(&form.version)?;
     let status = HypothesisStatus::parse(&form.hypothesis_status).map_err(AppError::Unprocessable)?;
-    let flash =
-        match super::set_hypothesis_status(&state.pool, incident.id, id, version, status, &user.0).await {
-            Ok(_) => Flash::success(format!("Hypothesis marked {status}.")),
-            Err(WriteError::Stale(_)) => {
-                Flash::error("Someone changed that hypothesis a moment ago; check it and try again.")
-            }
-            Err(WriteError::Failed(err)) => return Err(err),
-        };
-    session::push_flash(&session, flash).await?;
-    Ok(back_to_timeline(&incident))
+    let flash = match super::set_hypothesis_status(&state, incident.id, id, version, status, &user.0).await {
+        Ok(_) => Flash::success(format!("Hypothesis marked {status}.")),
+        Err(WriteError::Stale(_)) => {
+            Flash::error("Someone changed that hypothesis a moment ago; check it and try again.")
+        }
+        Err(WriteError::Failed(err)) => return Err(err),
+    };
+    document::saved(&state, request, &incident, KEY, flash).await
+}
+
+/// `GET /incidents/{reference}/timeline/{id}/delete`: asks first.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_delete_event(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+) -> Result<Html<String>> {
+    let event: TimelineEvent = versioned::find(&state, incident.id, id).await?;
+    render(&ConfirmPage {
+        ctx,
+        question: "Delete this event from the timeline?".into(),
+        detail: format!("{} — {}", event.kind, event.body.chars().take(300).collect::<String>()),
+        action: format!("/incidents/{}/timeline/{id}/delete", incident.reference),
+        confirm: "Delete the event".into(),
+        back: format!("/incidents/{}#timeline", incident.reference),
+    })
 }
 
 /// `POST /incidents/{reference}/timeline/{id}/delete`
@@ -271,11 +291,10 @@ pub async fn update_hypothesis(
 pub async fn delete_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    session: Session,
-    Path((reference, id)): Path<(String, Uuid)>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
-    super::remove_event(&state.pool, incident.id, id, &user.0).await?;
-    session::push_flash(&session, Flash::success("Event deleted from the timeline.")).await?;
-    Ok(back_to_timeline(&incident))
+    super::remove_event(&state, Some(incident.id), id, &user.0).await?;
+    document::saved(&state, request, &incident, KEY, Flash::success("Event deleted from the timeline.")).await
 }

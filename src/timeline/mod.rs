@@ -5,13 +5,13 @@ pub mod api;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod part;
 pub mod paste;
 
 use axum::{
     Router, middleware,
     routing::{delete, get, patch, post},
 };
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use self::{
@@ -21,7 +21,7 @@ use self::{
 use crate::{
     auth::{db::User, domain::Role},
     error::{AppError, Result, WriteError},
-    history::{self, domain::Change},
+    incidents::{revision, versioned},
     state::AppState,
     web::require_role,
 };
@@ -36,7 +36,10 @@ pub fn router() -> Router<AppState> {
             get(handlers::edit_event_form).post(handlers::update_event),
         )
         .route("/incidents/{reference}/timeline/{id}/hypothesis", post(handlers::update_hypothesis))
-        .route("/incidents/{reference}/timeline/{id}/delete", post(handlers::delete_event))
+        .route(
+            "/incidents/{reference}/timeline/{id}/delete",
+            get(handlers::confirm_delete_event).post(handlers::delete_event),
+        )
         .route_layer(middleware::from_fn_with_state(Role::Editor, require_role))
 }
 
@@ -50,91 +53,66 @@ pub fn api_router() -> Router<AppState> {
 
 /// Adds events to the incident in one transaction, with one revision.
 pub async fn add_events(
-    pool: &PgPool,
+    state: &AppState,
     incident_id: Uuid,
     events: &[EventFields],
     author: &User,
-) -> Result<Vec<Uuid>> {
-    let mut tx = pool.begin().await?;
-    let mut ids = Vec::with_capacity(events.len());
-    let mut changes = Vec::with_capacity(events.len());
+) -> Result<Vec<TimelineEvent>> {
+    let mut tx = state.pool.begin().await?;
+    let mut added = Vec::with_capacity(events.len());
     for fields in events {
-        let id = db::insert_event(&mut *tx, incident_id, fields, author.id).await?;
-        let event = db::find_event(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-        changes.push(Change { field: "timeline".into(), old: String::new(), new: event.history_text() });
-        ids.push(id);
+        added.push(db::insert_event(&mut *tx, incident_id, fields, author.id).await?);
     }
+    let changes: Vec<_> = added.iter().map(versioned::added).collect();
     let summary = match events.len() {
         1 => "Added a timeline event".to_owned(),
         n => format!("Added {n} timeline events"),
     };
-    history::db::record_part(&mut tx, incident_id, author.id, &summary, &changes).await?;
+    revision::record_part(&mut tx, &state.document, incident_id, author.id, &summary, &changes).await?;
     tx.commit().await?;
-    Ok(ids)
+    Ok(added)
 }
 
-/// Saves new fields for an event of `incident_id`, if it is still at `version`.
+/// Saves new fields for an event (of `incident`, when given), if it is
+/// still at `version`.
 pub async fn edit_event(
-    pool: &PgPool,
-    incident_id: Uuid,
+    state: &AppState,
+    incident: Option<Uuid>,
     id: Uuid,
     version: i32,
     fields: &EventFields,
     author: &User,
 ) -> std::result::Result<TimelineEvent, WriteError<TimelineEvent>> {
-    let mut tx = pool.begin().await?;
-    let current = db::lock_event(&mut *tx, id)
-        .await?
-        .filter(|e| e.incident_id == incident_id)
-        .ok_or(AppError::NotFound)?;
-    if current.version != version {
-        return Err(WriteError::Stale(Box::new(current)));
-    }
-    db::save_event(&mut *tx, id, fields).await?;
-    let saved = db::find_event(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    if saved.history_text() != current.history_text() {
-        let summary = match (current.hypothesis_status, saved.hypothesis_status) {
-            (Some(before), Some(after)) if before != after && saved.body == current.body => {
-                format!("Marked a hypothesis {after}")
+    versioned::edit(state, incident, id, version, fields, author, |before: &TimelineEvent, after| {
+        match (before.hypothesis_status, after.hypothesis_status) {
+            (Some(was), Some(now)) if was != now && after.body == before.body => {
+                format!("Marked a hypothesis {now}")
             }
             _ => "Edited a timeline event".to_owned(),
-        };
-        let change =
-            Change { field: "timeline".into(), old: current.history_text(), new: saved.history_text() };
-        history::db::record_part(&mut tx, incident_id, author.id, &summary, &[change]).await?;
-    }
-    tx.commit().await?;
-    Ok(saved)
+        }
+    })
+    .await
 }
 
 /// Changes only a hypothesis's status.
 pub async fn set_hypothesis_status(
-    pool: &PgPool,
+    state: &AppState,
     incident_id: Uuid,
     id: Uuid,
     version: i32,
     status: HypothesisStatus,
     author: &User,
 ) -> std::result::Result<TimelineEvent, WriteError<TimelineEvent>> {
-    let event =
-        db::find_event(pool, id).await?.filter(|e| e.incident_id == incident_id).ok_or(AppError::NotFound)?;
+    let event: TimelineEvent = versioned::find(state, incident_id, id).await?;
     if event.hypothesis_status.is_none() {
         return Err(WriteError::Failed(AppError::Unprocessable("Only a hypothesis has a status.".into())));
     }
     let fields = EventFields { hypothesis_status: Some(status), ..event.fields() };
-    edit_event(pool, incident_id, id, version, &fields, author).await
+    edit_event(state, Some(incident_id), id, version, &fields, author).await
 }
 
-/// Deletes one event of `incident_id`, and only it.
-pub async fn remove_event(pool: &PgPool, incident_id: Uuid, id: Uuid, author: &User) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    let event = db::lock_event(&mut *tx, id)
-        .await?
-        .filter(|e| e.incident_id == incident_id)
-        .ok_or(AppError::NotFound)?;
-    db::delete_event(&mut *tx, id).await?;
-    let change = Change { field: "timeline".into(), old: event.history_text(), new: String::new() };
-    history::db::record_part(&mut tx, incident_id, author.id, "Deleted a timeline event", &[change]).await?;
-    tx.commit().await?;
+/// Deletes one event (of `incident`, when given), and only it.
+pub async fn remove_event(state: &AppState, incident: Option<Uuid>, id: Uuid, author: &User) -> Result<()> {
+    versioned::remove::<TimelineEvent>(state, incident, id, author, "Deleted a timeline event").await?;
     Ok(())
 }

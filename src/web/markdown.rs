@@ -83,6 +83,17 @@ pub fn render(markdown: &str) -> String {
     html
 }
 
+/// Renders a one-line text (a why of a cause) for use inside a line of the
+/// page: like [`render`], without the paragraph around it.
+pub fn render_inline(markdown: &str) -> String {
+    let html = render(markdown);
+    let trimmed = html.trim_end();
+    match trimmed.strip_prefix("<p>").and_then(|inner| inner.strip_suffix("</p>")) {
+        Some(inner) if !inner.contains("<p>") => inner.to_owned(),
+        _ => html,
+    }
+}
+
 const MEMO_MAX_ENTRIES: usize = 20_000;
 const MEMO_MAX_BYTES: usize = 48 * 1024 * 1024;
 
@@ -160,7 +171,17 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{render, render_inline};
+
+    #[test]
+    fn an_inline_text_renders_its_markdown_without_a_paragraph() {
+        assert_eq!(
+            render_inline("the `http.Client` had no timeout"),
+            "the <code>http.Client</code> had no timeout"
+        );
+        assert!(!render_inline("<script>x</script> **bold**").contains("<script"));
+        assert!(render_inline("one\n\ntwo").contains("<p>two</p>"));
+    }
 
     #[test]
     fn common_markdown_renders() {

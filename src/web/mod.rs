@@ -5,13 +5,16 @@
 pub mod assets;
 pub mod client_addr;
 pub mod clock;
+pub mod confirm;
 pub mod cpu;
 pub mod csrf;
 pub mod current_user;
 pub mod form;
+pub mod json;
 pub mod markdown;
 pub mod page;
 pub mod panic;
+pub mod path;
 pub mod recent;
 pub mod secret;
 pub mod session;

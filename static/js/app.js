@@ -1,9 +1,12 @@
 // Debrief's progressive enhancement: every page works without this file.
 // With it, the parts of a postmortem are edited in place: forms inside a
-// section marked data-live are sent in the background and the section is
-// swapped for its new version, and "Edit" links open their form where the
-// section stands.
+// part marked data-live are sent in the background with the part's name,
+// the server answers with that part alone and it is swapped in; "Edit"
+// links open their form where the part stands; Delete asks in a dialog
+// instead of on its own page; the table of contents marks where the reader is.
 "use strict";
+
+const PART_HEADER = "X-Debrief-Part";
 
 document.addEventListener("submit", (event) => {
   // Forms that do something hard to undo ask first.
@@ -15,7 +18,7 @@ document.addEventListener("submit", (event) => {
     return;
   }
   const section = form.closest("[data-live]");
-  if (section && form.method.toLowerCase() === "post" && window.fetch) {
+  if (section && section.id && !form.hasAttribute("data-plain") && form.method.toLowerCase() === "post" && window.fetch) {
     event.preventDefault();
     submitInPlace(form, section);
   }
@@ -42,7 +45,30 @@ document.addEventListener("click", (event) => {
     }
     return;
   }
-  // "Edit" opens the section's form in place.
+  // Delete: a link to its confirmation page; with the script, a dialog and
+  // then the same post the confirmation page makes.
+  const remove = target.closest("a[data-confirm-post]");
+  if (remove) {
+    event.preventDefault();
+    if (!window.confirm(remove.dataset.confirmPost)) return;
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = remove.href;
+    const token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrf_token";
+    token.value = remove.dataset.csrf || "";
+    form.appendChild(token);
+    form.hidden = true;
+    remove.parentElement.appendChild(form);
+    form.requestSubmit();
+    return;
+  }
+  if (target.closest("button[data-print]")) {
+    window.print();
+    return;
+  }
+  // "Edit" opens the part's form in place.
   const link = target.closest("a.edit-link[data-inline]");
   if (link && window.fetch) {
     event.preventDefault();
@@ -50,7 +76,7 @@ document.addEventListener("click", (event) => {
   }
 });
 
-/** Sends the form, then replaces its section with the page's new version of it. */
+/** Sends the form, then replaces its part with the part the server sends back. */
 async function submitInPlace(form, section) {
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => { button.disabled = true; });
@@ -59,39 +85,55 @@ async function submitInPlace(form, section) {
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
       credentials: "same-origin",
+      headers: { [PART_HEADER]: section.id },
     });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    const fresh = page.getElementById(section.id);
-    const flashes = page.querySelectorAll("main > .flash");
+    const fresh = page.querySelector(`.doc-part[id="${CSS.escape(section.id)}"]`);
+    const flashes = page.querySelectorAll("body > .flash, main > .flash");
     if (fresh) {
-      section.replaceWith(fresh);
+      section.replaceWith(document.importNode(fresh, true));
+      // Other parts sent along (the head, whose forms carry the version).
+      page.querySelectorAll(".doc-part[id]").forEach((part) => {
+        if (part === fresh) return;
+        const old = document.querySelector(`.doc-part[id="${CSS.escape(part.id)}"]`);
+        if (old) old.replaceWith(document.importNode(part, true));
+      });
       showFlashes(flashes);
+      page.querySelectorAll(".toc-update[data-section]").forEach(updateContents);
+      markContents();
+    } else if (page.querySelector("main")) {
+      // Not this part (an error page, a conflict to merge): show it whole.
+      document.documentElement.replaceWith(document.importNode(page.documentElement, true));
     } else {
-      // Not a page with this section (an error page): show it whole.
-      document.documentElement.replaceWith(page.documentElement);
+      window.location.reload();
     }
   } catch (_) {
     form.submit();
   }
 }
 
-/** Loads the edit page of a section and puts its form in place of the section's text. */
+/** Loads the edit page of a part and puts its form where the part's text stands. */
 async function openInPlace(link) {
-  const section = link.closest("li.event, section, header");
+  const section = link.closest("li.event, .doc-part");
   try {
     const response = await fetch(link.href, { credentials: "same-origin" });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const form = page.querySelector("main form.form");
-    const extra = Array.from(page.querySelectorAll("main form:not(.form)"));
     if (!response.ok || !form || !section) {
       window.location.href = link.href;
       return;
     }
-    const holder = document.createElement("div");
+    // The holder takes the place (and, for a part, the name) of what it
+    // replaces, so the markup stays valid and the save comes back in place.
+    const holder = document.createElement(section.tagName === "LI" ? "li" : "section");
     holder.className = "card inline-edit";
+    if (section.classList.contains("doc-part")) {
+      holder.id = section.id;
+      holder.classList.add("doc-part");
+      holder.dataset.live = "";
+    }
     holder.appendChild(document.importNode(form, true));
-    extra.forEach((other) => holder.appendChild(document.importNode(other, true)));
-    const cancel = holder.querySelector(".form-actions a");
+    const cancel = holder.querySelector(".form-actions a:not([data-confirm-post])");
     if (cancel) {
       cancel.addEventListener("click", (event) => {
         event.preventDefault();
@@ -112,3 +154,40 @@ function showFlashes(flashes) {
   main.querySelectorAll(":scope > .flash").forEach((old) => old.remove());
   Array.from(flashes).reverse().forEach((flash) => main.prepend(document.importNode(flash, true)));
 }
+
+/** Puts a part's new count in its line of the table of contents. */
+function updateContents(update) {
+  const line = document.querySelector(`nav.toc li[data-section="${CSS.escape(update.dataset.section)}"]`);
+  if (!line) return;
+  let count = line.querySelector(".toc-count");
+  if (!count) {
+    count = document.createElement("span");
+    count.className = "toc-count";
+    line.querySelector("a").after(count);
+  }
+  count.textContent = update.textContent;
+}
+
+/** Marks in the table of contents the part being read. */
+let watching = null;
+function markContents() {
+  const toc = document.querySelector("nav.toc");
+  if (!toc || !("IntersectionObserver" in window)) return;
+  if (watching) watching.disconnect();
+  const links = new Map();
+  toc.querySelectorAll("li[data-section] > a[href^='#']").forEach((a) => links.set(a.getAttribute("href").slice(1), a));
+  watching = new IntersectionObserver((entries) => {
+    entries.forEach((entry) => {
+      if (!entry.isIntersecting) return;
+      links.forEach((a) => a.removeAttribute("aria-current"));
+      const current = links.get(entry.target.id);
+      if (current) current.setAttribute("aria-current", "location");
+    });
+  }, { rootMargin: "0px 0px -70% 0px" });
+  document.querySelectorAll(".doc-part[id]").forEach((part) => {
+    if (links.has(part.id)) watching.observe(part);
+  });
+}
+
+document.querySelectorAll("button[data-print]").forEach((button) => { button.hidden = false; });
+markContents();

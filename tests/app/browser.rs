@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator, wd::PrintConfiguration};
 use futures_util::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -122,6 +122,23 @@ async fn a_new_admin_sets_up_debrief_signs_out_and_signs_in_again_in_a_browser()
     }
 }
 
+/// The text of a PDF, by poppler's `pdftotext` (Debian's poppler-utils).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("debrief-print-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("page.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (apt-get install poppler-utils)");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "pdftotext failed");
+    // Words as one line: the layout of the page does not matter here.
+    String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The element, once it is there (pages change in place, a moment later).
 async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
     browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap()
@@ -185,20 +202,43 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
             .execute("document.getElementById('started_at').value = '2026-11-20T14:00'", vec![])
             .await
             .unwrap();
-        set(&browser, "#summary", "Checkout answered **5xx** for 47 minutes.").await;
+        set(
+            &browser,
+            "#summary",
+            "Checkout answered **5xx** for 47 minutes; see [the runbook](https://example.com/rb).",
+        )
+        .await;
         click(&browser, "form[action='/incidents/new'] button").await;
         wait_for_text(&browser, ".flash", "INC-1 is open as a draft.").await;
 
+        // It opens as a document to read: no editing controls, the contents beside it.
+        let controls = browser
+            .find_all(Locator::Css("article.postmortem form, article.postmortem a.edit-link"))
+            .await
+            .unwrap();
+        assert!(controls.is_empty(), "read mode shows no editing controls");
+        wait_for_text(&browser, "[data-testid=toc]", "Timeline").await;
+        click(&browser, "[data-testid=edit-all]").await;
+        element(&browser, "#paste-lines").await;
+
         // Paste the timeline; the unreadable line comes back.
-        set(&browser, "#lines", "14:02 alert fired: 5xx > 5%\n14:11 hypothesis: payment client has no timeout\nnot a timeline line").await;
+        set(
+            &browser,
+            "#paste-lines",
+            "14:02 alert: 5xx > 5%\n14:11 hypothesis: payment client has no timeout\nnot a timeline line",
+        )
+        .await;
         click(&browser, "#paste button").await;
         wait_for_text(&browser, "[data-testid=rejected-lines]", "not a timeline line").await;
         let timeline =
             wait_for_text(&browser, "[data-testid=timeline]", "payment client has no timeout").await;
-        assert!(timeline.contains("alert fired"), "{timeline}");
+        assert!(timeline.contains("5xx > 5%"), "{timeline}");
+        // The pasted alert offers the missing detection milestone.
+        wait_for_text(&browser, "[data-testid=milestone-offers]", "Set Detected").await;
+        wait_for_text(&browser, "[data-testid=toc]", "1 open hypothesis").await;
 
         // A line pasted by mistake is deleted in place: its edit form opens where it stands.
-        set(&browser, "#lines", "14:20 pasted by mistake").await;
+        set(&browser, "#paste-lines", "14:20 pasted by mistake").await;
         click(&browser, "#paste button").await;
         wait_for_text(&browser, "[data-testid=timeline]", "pasted by mistake").await;
         let events = browser.find_all(Locator::Css("li.event")).await.unwrap();
@@ -208,7 +248,7 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         wait_for_text(&browser, ".flash", "Event deleted from the timeline.").await;
         let timeline =
             browser.find(Locator::Css("[data-testid=timeline]")).await.unwrap().text().await.unwrap();
-        assert!(!timeline.contains("pasted by mistake") && timeline.contains("alert fired"), "{timeline}");
+        assert!(!timeline.contains("pasted by mistake") && timeline.contains("5xx > 5%"), "{timeline}");
 
         // The hypothesis becomes confirmed, in place.
         choose(&browser, "[data-kind=hypothesis] select[name=hypothesis_status]", "confirmed").await;
@@ -231,9 +271,26 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
 
         // The impact's figures, typed in its own section.
         click(&browser, "#impact a.edit-link").await;
-        set(&browser, "#impact_figures", "Checkout QPS 12,800 -> 3,000 for 47 min").await;
+        set(&browser, "#field-impact_figures", "Checkout QPS 12,800 -> 3,000 for 47 min").await;
         click(&browser, "form[action='/incidents/INC-1/edit/impact'] button.button-primary").await;
         wait_for_text(&browser, "[data-testid=impact-figures]", "12,800").await;
+        wait_for_text(&browser, ".flash", "Impact saved.").await;
+
+        // Printed, even in edit mode, it is the document alone: no navigation, forms or buttons,
+        // and its links with their addresses.
+        let pdf = browser.print(PrintConfiguration::builder().build().unwrap()).await.unwrap();
+        let printed = pdf_text(&pdf);
+        assert!(printed.contains("Checkout 5xx: payment client without timeouts"), "{printed}");
+        assert!(
+            printed.contains("payment client has no timeout") && printed.contains("Set timeouts"),
+            "{printed}"
+        );
+        assert!(printed.contains("https://example.com/rb"), "links are printed: {printed}");
+        for control in
+            ["Sign out", "Dashboard", "Add the lines", "Add the event", "Send for review", "Contents", "Edit"]
+        {
+            assert!(!printed.contains(control), "{control} is not printed: {printed}");
+        }
 
         // Review, then publish.
         click(&browser, "form[action='/incidents/INC-1/status'] button").await;
@@ -250,7 +307,7 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
                 .await;
         for expected in [
             "published",
-            "alert fired",
+            "5xx > 5%",
             "confirmed",
             "missing timeout",
             "Set timeouts on every outbound client",

@@ -28,6 +28,8 @@ async fn every_change_to_what_the_page_shows_is_on_the_next_view() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
+    // In edit mode, so the forms (and the category picker) are on the page too.
+    client.get_text("/incidents/INC-1?edit=all").await;
     add_event(&app, &incident, &token, "Goroutines climbing past 40k").await;
     let page = client.get_text(PAGE).await;
     assert!(page.contains("Goroutines climbing past 40k"));
@@ -112,6 +114,7 @@ async fn a_new_role_shows_on_the_page_at_once() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
     app.open_incident(&editor).await;
+    client.get_text("/incidents/INC-1?edit=all").await;
     assert!(client.get_text(PAGE).await.contains("Add the event"));
 
     let (_, admin) = app.signed_in(Role::Admin).await;

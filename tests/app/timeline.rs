@@ -125,7 +125,7 @@ async fn an_event_form_error_shows_by_its_field_with_the_input_kept() {
 
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
-    assert!(page.contains("id=\"occurred_at-error\">Enter a date and time like"), "{page}");
+    assert!(page.contains("id=\"new-event-occurred_at-error\">Enter a date and time like"), "{page}");
     assert!(page.contains(">kept text</textarea>"));
     assert!(events(&app).await.is_empty());
 }

@@ -1,11 +1,22 @@
-//! SQL for revisions.
+//! Revisions: every saved change to a postmortem, with who made it, the
+//! fields it touched and the whole document as it then stood. Every part
+//! of the page records its changes here, in the transaction that made them.
 
+use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{domain::Change, snapshot};
+use super::document::Document;
 use crate::error::Result;
+
+/// One field's change within a revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
 
 /// A revision as the history page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,18 +29,27 @@ pub struct Revision {
     pub created_at: OffsetDateTime,
 }
 
+/// How many changes a postmortem has had, and the last of them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeCount {
+    pub changes: i64,
+    pub last_by: Option<String>,
+    pub last_at: Option<OffsetDateTime>,
+}
+
 /// Records a saved change with the postmortem as it now stands. Call it in
 /// the transaction that made the change.
 #[tracing::instrument(skip_all)]
 pub async fn record(
     tx: &mut PgConnection,
+    document: &Document,
     incident_id: Uuid,
     author_id: Uuid,
     summary: &str,
     changes: &[Change],
     after_publication: bool,
 ) -> Result<()> {
-    let snapshot = snapshot::render(&mut *tx, incident_id).await?;
+    let snapshot = document.snapshot(&mut *tx, incident_id).await?;
     sqlx::query(
         "insert into incident_revision (incident_id, author_id, summary, changes, after_publication, snapshot) \
          values ($1, $2, $3, $4, $5, $6)",
@@ -45,6 +65,24 @@ pub async fn record(
     Ok(())
 }
 
+/// Records a change to a part of the postmortem (timeline, causes, action
+/// items), marked as after publication when the incident is published.
+#[tracing::instrument(skip_all)]
+pub async fn record_part(
+    tx: &mut PgConnection,
+    document: &Document,
+    incident_id: Uuid,
+    author_id: Uuid,
+    summary: &str,
+    changes: &[Change],
+) -> Result<()> {
+    let status: String = sqlx::query_scalar("select status from incident where id = $1")
+        .bind(incident_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    record(tx, document, incident_id, author_id, summary, changes, status == "published").await
+}
+
 /// Every revision of the incident, newest first.
 #[tracing::instrument(skip_all)]
 pub async fn list(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<Revision>> {
@@ -52,6 +90,18 @@ pub async fn list(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<Revi
                from incident_revision r left join app_user u on u.id = r.author_id \
                where r.incident_id = $1 order by r.id desc";
     Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
+}
+
+/// The number of changes and who made the last, for the page's head.
+#[tracing::instrument(skip_all)]
+pub async fn count(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<ChangeCount> {
+    let sql = "select (select count(*) from incident_revision where incident_id = $1) as changes, \
+               last.name as last_by, last.created_at as last_at \
+               from (select 1) one left join lateral ( \
+                 select u.name, r.created_at from incident_revision r \
+                 left join app_user u on u.id = r.author_id \
+                 where r.incident_id = $1 order by r.id desc limit 1) last on true";
+    Ok(sqlx::query_as(sql).bind(incident_id).fetch_one(db).await?)
 }
 
 /// The postmortem as it stood after a revision.
@@ -63,23 +113,6 @@ pub async fn snapshot_of(
 ) -> Result<Option<String>> {
     let sql = "select snapshot from incident_revision where incident_id = $1 and id = $2";
     Ok(sqlx::query_scalar(sql).bind(incident_id).bind(revision_id).fetch_optional(db).await?)
-}
-
-/// Records a change to a part of the postmortem (timeline, causes, action
-/// items), marked as after publication when the incident is published.
-#[tracing::instrument(skip_all)]
-pub async fn record_part(
-    tx: &mut PgConnection,
-    incident_id: Uuid,
-    author_id: Uuid,
-    summary: &str,
-    changes: &[Change],
-) -> Result<()> {
-    let status: String = sqlx::query_scalar("select status from incident where id = $1")
-        .bind(incident_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    record(tx, incident_id, author_id, summary, changes, status == "published").await
 }
 
 /// The changes saved after the incident was published, newest first.

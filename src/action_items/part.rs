@@ -1,0 +1,129 @@
+//! The action items' part of the incident page.
+
+use askama::Template;
+use sqlx::PgConnection;
+
+use super::{
+    db::{self, ActionItem},
+    domain::{ActionItemInput, ActionKind, ActionStatus, Priority},
+};
+use crate::{
+    auth::{self, db::User},
+    error::Result,
+    incidents::{
+        db::Incident,
+        document::{PartCtx, PartView, Records, TocEntry},
+    },
+    state::AppState,
+    web::FormErrors,
+};
+
+pub const KEY: &str = "action-items";
+
+pub struct ActionItems;
+
+/// The choices every action item form offers.
+pub struct Choices;
+
+impl Choices {
+    pub fn kinds(&self) -> &'static [ActionKind] {
+        ActionKind::ALL
+    }
+
+    pub fn priorities(&self) -> &'static [Priority] {
+        Priority::ALL
+    }
+
+    pub fn statuses(&self) -> &'static [ActionStatus] {
+        ActionStatus::ALL
+    }
+}
+
+/// The action items as one reader sees them, with the add-an-item form.
+pub struct ItemsView {
+    pub ctx: PartCtx,
+    pub items: Vec<ActionItem>,
+    /// Who may own an item: loaded only when the form is shown.
+    pub owners: Vec<User>,
+    pub form: ActionItemInput,
+    pub errors: FormErrors,
+}
+
+impl ItemsView {
+    pub async fn load(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<ItemsView> {
+        let items = db::list_for_incident(&state.pool, incident.id).await?;
+        let owners = if ctx.editing { auth::db::list_users(&state.pool).await? } else { Vec::new() };
+        let form = ActionItemInput {
+            kind: ActionKind::Prevent.to_string(),
+            priority: Priority::P2.to_string(),
+            status: ActionStatus::Open.to_string(),
+            ..Default::default()
+        };
+        Ok(ItemsView { ctx, items, owners, form, errors: FormErrors::default() })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "action_items/section.html")]
+struct ItemsHtml<'a> {
+    ctx: &'a PartCtx,
+    items: &'a [ActionItem],
+    today: &'a time::Date,
+    owners: &'a [User],
+    choices: Choices,
+    item_form: &'a ActionItemInput,
+    item_errors: &'a FormErrors,
+    item_action: String,
+    item_version: Option<i32>,
+}
+
+impl PartView for ItemsView {
+    fn key(&self) -> &'static str {
+        KEY
+    }
+
+    fn toc(&self) -> Option<TocEntry> {
+        let open = self.items.iter().filter(|item| item.status.is_open()).count();
+        let count = match (self.items.len(), open) {
+            (0, _) => String::new(),
+            (_, 1) => "1 open".to_owned(),
+            (_, n) => format!("{n} open"),
+        };
+        Some(TocEntry { anchor: KEY, title: "Action items", count })
+    }
+
+    fn render(&self) -> Result<String> {
+        let html = ItemsHtml {
+            ctx: &self.ctx,
+            items: &self.items,
+            today: &self.ctx.today,
+            owners: &self.owners,
+            choices: Choices,
+            item_form: &self.form,
+            item_errors: &self.errors,
+            item_action: self.ctx.url("action_items"),
+            item_version: None,
+        };
+        Ok(html.render()?)
+    }
+}
+
+impl Records for ActionItems {
+    const KEY: &'static str = KEY;
+    const TITLE: &'static str = "Action items";
+    const JSON_NAME: &'static str = "action_items";
+
+    type Record = ActionItem;
+
+    async fn list(db: &mut PgConnection, incident_id: uuid::Uuid) -> Result<Vec<ActionItem>> {
+        db::list_for_incident(db, incident_id).await
+    }
+
+    fn history_text(record: &ActionItem) -> String {
+        record.history_text()
+    }
+
+    async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {
+        Ok(Box::new(ItemsView::load(state, incident, ctx).await?))
+    }
+}

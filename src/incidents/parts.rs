@@ -1,0 +1,236 @@
+//! The incident's own parts of the page: its head (title, status, the
+//! workflow) and its written sections (milestones, summary, impact,
+//! trigger, detection, resolution, lessons).
+
+use askama::Template;
+use futures_util::future::BoxFuture;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use super::{
+    db::Incident,
+    document::{Part, PartCtx, PartView, TocEntry, incident_snapshot},
+    domain::{Field, Section, Status},
+    revision::{self, ChangeCount, Revision},
+    views::span,
+};
+use crate::{error::Result, state::AppState, web::markdown};
+
+/// The head of the postmortem: what it is, where it stands, and (for an
+/// editor) the switch between reading and editing.
+pub struct Head;
+
+pub struct HeadView {
+    ctx: PartCtx,
+    incident: Incident,
+    changes: ChangeCount,
+    after_publication: Vec<Revision>,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/head.html")]
+struct HeadHtml<'a> {
+    ctx: &'a PartCtx,
+    incident: &'a Incident,
+    moves: Vec<(Status, &'static str)>,
+    changes: String,
+    last_at: Option<OffsetDateTime>,
+    after_publication: &'a [Revision],
+}
+
+impl HeadHtml<'_> {
+    /// `2026-11-20 15:02 CET` for a revision, in the reader's zone.
+    fn time(&self, at: &OffsetDateTime) -> String {
+        self.ctx.zone.format(at)
+    }
+
+    fn iso(&self, at: &OffsetDateTime) -> String {
+        crate::web::clock::moment_text(&Some(*at))
+    }
+}
+
+impl Part for Head {
+    fn key(&self) -> &'static str {
+        Section::Details.name()
+    }
+
+    fn load<'a>(
+        &'a self,
+        state: &'a AppState,
+        incident: &'a Incident,
+        ctx: PartCtx,
+    ) -> BoxFuture<'a, Result<Box<dyn PartView>>> {
+        Box::pin(async move {
+            let changes = revision::count(&state.pool, incident.id).await?;
+            let after_publication = revision::after_publication(&state.pool, incident.id).await?;
+            let view = HeadView { ctx, incident: incident.clone(), changes, after_publication };
+            Ok(Box::new(view) as Box<dyn PartView>)
+        })
+    }
+
+    fn snapshot<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        incident: &'a Incident,
+    ) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move { Ok(incident_snapshot(incident)) })
+    }
+}
+
+impl PartView for HeadView {
+    fn key(&self) -> &'static str {
+        Section::Details.name()
+    }
+
+    fn toc(&self) -> Option<TocEntry> {
+        None
+    }
+
+    fn render(&self) -> Result<String> {
+        let moves = match self.incident.status {
+            Status::Draft => vec![(Status::InReview, "Send for review")],
+            Status::InReview => vec![(Status::Published, "Publish"), (Status::Draft, "Back to draft")],
+            Status::Published => vec![(Status::InReview, "Reopen for review")],
+        };
+        let html = HeadHtml {
+            ctx: &self.ctx,
+            incident: &self.incident,
+            moves,
+            changes: changes_text(&self.changes, OffsetDateTime::now_utc()),
+            last_at: self.changes.last_at,
+            after_publication: &self.after_publication,
+        };
+        Ok(html.render()?)
+    }
+}
+
+/// "12 changes, last by Bo, 3 h ago": what a reader understands of a
+/// postmortem's history, where a version number says nothing.
+pub fn changes_text(count: &ChangeCount, now: OffsetDateTime) -> String {
+    let changes = match count.changes {
+        1 => "1 change".to_owned(),
+        n => format!("{n} changes"),
+    };
+    let Some(at) = count.last_at else { return changes };
+    let by = count.last_by.as_deref().unwrap_or("a removed user");
+    format!("{changes}, last by {by}, {}", ago(at, now))
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+pub fn ago(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let minutes = (now - at).whole_minutes().max(0);
+    match minutes {
+        0 => "just now".to_owned(),
+        1..60 => format!("{minutes} min ago"),
+        60..2880 => format!("{} h ago", minutes / 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+/// A written section of the postmortem.
+pub struct Written(pub Section);
+
+pub struct WrittenView {
+    ctx: PartCtx,
+    section: Section,
+    incident: Incident,
+}
+
+/// One field's text, rendered.
+struct RenderedField {
+    field: Field,
+    html: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/section.html")]
+struct WrittenHtml<'a> {
+    ctx: &'a PartCtx,
+    section: Section,
+    incident: &'a Incident,
+    fields: Vec<RenderedField>,
+    durations: Vec<(&'static str, String)>,
+}
+
+impl WrittenHtml<'_> {
+    fn time(&self, at: &OffsetDateTime) -> String {
+        self.ctx.zone.format(at)
+    }
+
+    fn is_impact(&self) -> bool {
+        self.section == Section::Impact
+    }
+}
+
+impl Part for Written {
+    fn key(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn load<'a>(
+        &'a self,
+        _state: &'a AppState,
+        incident: &'a Incident,
+        ctx: PartCtx,
+    ) -> BoxFuture<'a, Result<Box<dyn PartView>>> {
+        let view = WrittenView { ctx, section: self.0, incident: incident.clone() };
+        Box::pin(async move { Ok(Box::new(view) as Box<dyn PartView>) })
+    }
+}
+
+impl PartView for WrittenView {
+    fn key(&self) -> &'static str {
+        self.section.name()
+    }
+
+    fn toc(&self) -> Option<TocEntry> {
+        let empty = self.section.fields().iter().all(|field| self.incident.text_of(*field).trim().is_empty());
+        let count =
+            if empty && self.section != Section::Milestones { "to write".to_owned() } else { String::new() };
+        Some(TocEntry { anchor: self.section.name(), title: self.section.title(), count })
+    }
+
+    fn render(&self) -> Result<String> {
+        let incident = &self.incident;
+        let fields = self
+            .section
+            .fields()
+            .iter()
+            .filter(|field| field.is_markdown())
+            .map(|field| RenderedField { field: *field, html: markdown::render(&incident.text_of(*field)) })
+            .collect();
+        let durations = [
+            ("Time to detect", &incident.detected_at),
+            ("Time to mitigate", &incident.mitigated_at),
+            ("Time to resolve", &incident.resolved_at),
+        ]
+        .into_iter()
+        .map(|(label, at)| (label, span(&incident.started_at, at)))
+        .filter(|(_, span)| !span.is_empty())
+        .collect();
+        let html = WrittenHtml { ctx: &self.ctx, section: self.section, incident, fields, durations };
+        Ok(html.render()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn the_history_reads_as_changes_by_someone_some_time_ago() {
+        let now = datetime!(2026-11-20 18:00 UTC);
+        let count = ChangeCount {
+            changes: 12,
+            last_by: Some("Bo".into()),
+            last_at: Some(datetime!(2026-11-20 15:00 UTC)),
+        };
+        assert_eq!(changes_text(&count, now), "12 changes, last by Bo, 3 h ago");
+        let one = ChangeCount { changes: 1, last_by: None, last_at: Some(now) };
+        assert_eq!(changes_text(&one, now), "1 change, last by a removed user, just now");
+        assert_eq!(ago(datetime!(2026-11-17 17:00 UTC), now), "3 days ago");
+        assert_eq!(ago(datetime!(2026-11-20 17:55 UTC), now), "5 min ago");
+    }
+}
