@@ -29,7 +29,7 @@ async fn pasted_lines_become_events_in_the_writers_zone_and_the_rest_are_shown_b
 
     let response = paste(
         &client,
-        "14:02 alert fired: 5xx > 5%\n\n14:11 hypothesis: connection pool exhausted\nthe pool looked fine to me\n14:30 rolled back deploy 4512",
+        "14:02 alert: 5xx > 5%\n\n14:11 hypothesis: connection pool exhausted\nthe pool looked fine to me\n14:30 mitigated: rolled back deploy 4512",
     )
     .await;
 
@@ -42,7 +42,7 @@ async fn pasted_lines_become_events_in_the_writers_zone_and_the_rest_are_shown_b
     assert_eq!(
         events(&app).await,
         [
-            ("2026-11-20 13:02".to_owned(), "alert".to_owned(), "alert fired: 5xx > 5%".to_owned(), None),
+            ("2026-11-20 13:02".to_owned(), "alert".to_owned(), "5xx > 5%".to_owned(), None),
             (
                 "2026-11-20 13:11".into(),
                 "hypothesis".into(),
@@ -58,6 +58,27 @@ async fn pasted_lines_become_events_in_the_writers_zone_and_the_rest_are_shown_b
     // A reader in another zone sees the same moments in theirs.
     let (_, viewer) = app.signed_in(Role::Viewer).await;
     assert!(viewer.get_text("/incidents/INC-1").await.contains(">13:02</time>"));
+}
+
+#[tokio::test]
+async fn a_kind_word_inside_a_pasted_line_leaves_it_an_observation() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    app.open_incident(&editor).await;
+
+    let response =
+        paste(&client, "14:05 paged the payments on-call\n14:06 checked the alert threshold, it was fine")
+            .await;
+
+    assert_eq!(response.status(), 303);
+    let kinds: Vec<_> = events(&app).await.into_iter().map(|(_, kind, body, _)| (kind, body)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("observation".to_owned(), "paged the payments on-call".to_owned()),
+            ("observation".into(), "checked the alert threshold, it was fine".into()),
+        ]
+    );
 }
 
 #[tokio::test]
