@@ -5,12 +5,63 @@ use std::time::Duration;
 use similar::{ChangeTag, TextDiff};
 
 pub use crate::incidents::revision::Change;
+use crate::incidents::domain::Field;
+
+/// The name a reader knows a changed field by: `Started` for `started_at`.
+pub fn field_label(name: &str) -> String {
+    match name {
+        // "Figures" is its label beside the impact; alone in a list it needs its noun.
+        "impact_figures" => "Impact figures".into(),
+        "timeline" => "Timeline".into(),
+        "causes" => "Causes".into(),
+        "action_items" => "Action items".into(),
+        _ => match Field::from_name(name) {
+            Some(field) => field.label().into(),
+            None => {
+                let words = name.replace('_', " ");
+                let mut chars = words.chars();
+                chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+            }
+        },
+    }
+}
+
+/// The readable names of the fields changed, in order, each once.
+pub fn field_labels<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut labels: Vec<String> = Vec::new();
+    for label in names.into_iter().map(field_label) {
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels.join(", ")
+}
 
 /// A line of a diff: kept, removed or added.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffLine {
+    /// `same`, `removed` or `added`.
     pub tag: &'static str,
+    /// `heading`, `item` or `text`: what the line is in the postmortem's text.
+    pub shape: &'static str,
+    /// The line without its Markdown heading or list marker, which the page
+    /// shows by the line's style instead: printed, the marker read as the
+    /// diff's own `-` (`- - Status: draft`).
     pub text: String,
+}
+
+impl DiffLine {
+    fn new(tag: &'static str, line: &str) -> DiffLine {
+        let line = line.trim_end_matches(['\n', '\r']);
+        let (shape, text) = if let Some(item) = line.strip_prefix("- ") {
+            ("item", item)
+        } else if let Some(heading) = line.strip_prefix("## ").or_else(|| line.strip_prefix("# ")) {
+            ("heading", heading)
+        } else {
+            ("text", line)
+        };
+        DiffLine { tag, shape, text: text.to_owned() }
+    }
 }
 
 /// Texts longer than this are not compared line by line: the work (and the
@@ -56,8 +107,7 @@ fn diff_lines(old: &str, new: &str, context: usize) -> Vec<Option<DiffLine>> {
                     ChangeTag::Delete => "removed",
                     ChangeTag::Insert => "added",
                 };
-                let text = change.value().trim_end_matches('\n').to_owned();
-                lines.push(Some(DiffLine { tag, text }));
+                lines.push(Some(DiffLine::new(tag, change.value())));
             }
         }
     }
@@ -75,6 +125,39 @@ mod tests {
         let lines: Vec<DiffLine> = diff_lines(old, new, 1).into_iter().flatten().collect();
         let rendered: Vec<String> = lines.iter().map(|l| format!("{} {}", l.tag, l.text)).collect();
         assert_eq!(rendered, ["same c", "removed d", "added D", "same e"]);
+    }
+
+    #[test]
+    fn a_line_is_shown_without_its_markdown_marker_and_keeps_its_shape() {
+        let old = "# INC-1: Checkout\n\n- Status: draft\n\n## Summary\n\nIt broke.\n";
+        let new = "# INC-1: Checkout\n\n- Status: in review\n\n## Summary\n\nIt broke.\n";
+        let lines: Vec<DiffLine> = diff_lines(old, new, 2).into_iter().flatten().collect();
+        let rendered: Vec<String> =
+            lines.iter().map(|l| format!("{} {} {}", l.tag, l.shape, l.text)).collect();
+        assert_eq!(
+            rendered,
+            [
+                "same heading INC-1: Checkout",
+                "same text ",
+                "removed item Status: draft",
+                "added item Status: in review",
+                "same text ",
+                "same heading Summary",
+            ]
+        );
+    }
+
+    #[test]
+    fn fields_are_named_as_readers_know_them() {
+        assert_eq!(field_label("started_at"), "Started");
+        assert_eq!(field_label("impact_figures"), "Impact figures");
+        assert_eq!(field_label("went_well"), "What went well");
+        assert_eq!(field_label("action_items"), "Action items");
+        assert_eq!(field_label("something_new"), "Something new");
+        assert_eq!(
+            field_labels(["summary", "started_at", "summary", "timeline"]),
+            "Summary, Started, Timeline"
+        );
     }
 
     #[test]

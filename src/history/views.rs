@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::domain::Comparison;
+use super::domain::{Comparison, field_labels};
 use crate::incidents::revision::Revision;
 use crate::{incidents::db::Incident, web::PageCtx};
 
@@ -26,18 +26,16 @@ impl HistoryPage {
     /// comparison too large to show line by line can still tell.
     pub fn fields_changed_between(&self) -> String {
         let Some((from, to)) = self.compared else { return String::new() };
-        let mut fields: Vec<&str> = Vec::new();
-        for revision in self.revisions.iter().filter(|r| r.id > from && r.id <= to) {
-            for change in &revision.changes.0 {
-                if !fields.contains(&change.field.as_str()) {
-                    fields.push(&change.field);
-                }
-            }
-        }
-        fields.join(", ")
+        field_labels(
+            self.revisions
+                .iter()
+                .filter(|r| r.id > from && r.id <= to)
+                .flat_map(|revision| revision.changes.0.iter().map(|change| change.field.as_str())),
+        )
     }
 
+    /// The readable names of the fields a revision changed.
     pub fn fields(&self, revision: &Revision) -> String {
-        revision.changes.0.iter().map(|change| change.field.as_str()).collect::<Vec<_>>().join(", ")
+        field_labels(revision.changes.0.iter().map(|change| change.field.as_str()))
     }
 }

@@ -261,16 +261,22 @@ async fn the_history_shows_a_readable_diff_between_two_revisions() {
     let history = client.get_text("/incidents/INC-1/history").await;
 
     assert!(history.contains("Opened the postmortem"), "{history}");
-    assert!(history.contains("<span class=\"diff-removed\">- Line two.</span>"), "{history}");
-    assert!(history.contains("<span class=\"diff-added\">+ Line 2, corrected.</span>"), "{history}");
+    assert!(history.contains("<span class=\"visually-hidden\">removed: </span>Line two.</li>"), "{history}");
+    assert!(
+        history.contains("<span class=\"visually-hidden\">added: </span>Line 2, corrected.</li>"),
+        "{history}"
+    );
     let ids: Vec<i64> = sqlx::query_scalar("select id from incident_revision order by id")
         .fetch_all(&app.pool)
         .await
         .unwrap();
     assert_eq!(ids.len(), 3);
     let whole = client.get_text(&format!("/incidents/INC-1/history?from={}&to={}", ids[0], ids[2])).await;
-    assert!(whole.contains("<span class=\"diff-added\">+ Line 2, corrected.</span>"), "{whole}");
-    assert!(!whole.contains("- Line two."), "the first revision had no summary yet");
+    assert!(
+        whole.contains("<span class=\"visually-hidden\">added: </span>Line 2, corrected.</li>"),
+        "{whole}"
+    );
+    assert!(!whole.contains("Line two."), "the first revision had no summary yet");
 }
 
 #[tokio::test]

@@ -39,7 +39,7 @@ async fn revisions_too_large_to_compare_line_by_line_get_a_summary_instead() {
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     assert!(page.contains("too large to compare line by line"), "{}", &page[..2000.min(page.len())]);
-    assert!(page.contains("The changes between them touched: summary."), "names what changed");
+    assert!(page.contains("The changes between them touched: Summary."), "names what changed");
     assert!(!page.contains("data-testid=\"diff\""), "no line diff is attempted");
 }
 

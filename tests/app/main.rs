@@ -14,6 +14,7 @@ mod csrf;
 mod demo;
 mod editing;
 mod hardening;
+mod history_view;
 mod incidents;
 mod page_cache;
 mod pages;
