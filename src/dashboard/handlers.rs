@@ -1,18 +1,33 @@
 //! Handlers of the dashboard.
 
-use axum::{extract::State, response::Html};
+use axum::{
+    extract::{Extension, State},
+    response::Html,
+};
 
-use super::views::DashboardPage;
+use super::{db, views::DashboardPage};
 use crate::{
     error::{Result, render},
     state::AppState,
-    web::PageCtx,
+    web::{CurrentUser, PageCtx},
 };
 
-/// `GET /`
+/// How many rows each of the dashboard's lists shows.
+const SHOWN: i64 = 10;
+
+/// `GET /`: what the reader has to do, then what the team is writing.
 #[tracing::instrument(skip_all)]
-pub async fn show_dashboard(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>> {
-    let listed = state.list_places.page(&state.pool, 10, 0).await?;
+pub async fn show_dashboard(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ctx: PageCtx,
+) -> Result<Html<String>> {
+    let reader = user.0.id;
+    let today = ctx.zone.date_of(&time::OffsetDateTime::now_utc());
+    let my_items = db::my_open_items(&state.pool, reader, today, SHOWN).await?;
+    let drafts = db::my_drafts(&state.pool, reader, SHOWN).await?;
+    let in_review = db::in_review(&state.pool, SHOWN).await?;
+    let listed = state.list_places.page(&state.pool, SHOWN, 0).await?;
     let (incidents, total) = (listed.incidents, listed.total);
-    render(&DashboardPage { ctx, incidents, total })
+    render(&DashboardPage { ctx, today, my_items, drafts, in_review, incidents, total })
 }

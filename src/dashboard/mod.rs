@@ -1,5 +1,6 @@
 //! The dashboard: the first page after signing in.
 
+pub mod db;
 pub mod handlers;
 pub mod views;
 

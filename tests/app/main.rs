@@ -11,6 +11,7 @@ mod browser;
 mod causes;
 mod cli;
 mod csrf;
+mod dashboard;
 mod demo;
 mod editing;
 mod hardening;
