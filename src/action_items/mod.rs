@@ -6,6 +6,8 @@ pub mod api;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod open;
+pub mod open_db;
 pub mod part;
 
 use axum::{
@@ -26,7 +28,7 @@ use crate::{
 /// Pages: everyone reads the open list; editors change items.
 pub fn router() -> Router<AppState> {
     let readers = Router::new()
-        .route("/action-items", get(handlers::list_open_items))
+        .route("/action-items", get(open::list_open_items))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let editors = Router::new()
         .route("/incidents/{reference}/action_items", post(handlers::create_item))

@@ -17,6 +17,7 @@ mod editing;
 mod hardening;
 mod history_view;
 mod incidents;
+mod open_items;
 mod page_cache;
 mod pages;
 mod resilience;
