@@ -16,6 +16,7 @@ mod demo;
 mod editing;
 mod hardening;
 mod history_view;
+mod incident_list;
 mod incidents;
 mod open_items;
 mod page_cache;
