@@ -10,6 +10,12 @@ use axum::{
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
+use tower_sessions::Session;
+
+use crate::{
+    auth::db::User,
+    web::{CurrentUser, PageCtx, clock::Zone, session},
+};
 
 /// Result alias for handlers and the functions they call.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -192,16 +198,45 @@ impl IntoResponse for AppError {
 #[derive(Template)]
 #[template(path = "errors/error.html")]
 struct ErrorPage<'a> {
+    ctx: PageCtx,
     status: u16,
     title: &'a str,
     message: &'a str,
+}
+
+/// Who an error page is shown to, so that it keeps the navigation of the
+/// site: put in the response extensions by [`keep_page_user`], inside the
+/// session layers, for [`render_errors`], outside them.
+#[derive(Debug, Clone)]
+struct ErrorPageUser {
+    user: User,
+    /// For the sign-out form of the navigation.
+    csrf: String,
+}
+
+/// Middleware, just inside [`crate::web::current_user::load_current_user`]:
+/// when a signed-in user's request fails, hands the user and their CSRF
+/// token to [`render_errors`]. Both are already loaded for the request, so
+/// this costs no query.
+pub async fn keep_page_user(session: Session, request: Request, next: Next) -> Response {
+    let user = request.extensions().get::<CurrentUser>().map(|current| current.0.clone());
+    let mut response = next.run(request).await;
+    let failed = response.status().is_client_error() || response.status().is_server_error();
+    if let Some(user) = user
+        && failed
+        && let Ok(Some(csrf)) = session::existing_csrf_token(&session).await
+    {
+        response.extensions_mut().insert(ErrorPageUser { user, csrf });
+    }
+    response
 }
 
 /// Middleware: every response with an error status leaves as a page (or as
 /// the API's JSON error), whether it came from a handler, an extractor's
 /// rejection, the router's fallback or a layer such as the timeout.
 pub async fn render_errors(request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path().to_owned();
+    let is_api = path.starts_with("/api/");
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -221,8 +256,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         Body::from(json.to_string())
     } else {
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        let (user, csrf) = match parts.extensions.remove::<ErrorPageUser>() {
+            Some(ErrorPageUser { user, csrf }) => (Some(user), csrf),
+            None => (None, String::new()),
+        };
+        let zone = user.as_ref().map(|user| Zone::or_utc(&user.time_zone)).unwrap_or_else(Zone::utc);
+        // Flashes stay in the session for the next real page.
+        let ctx = PageCtx { user, csrf, flashes: Vec::new(), path, zone };
         let title = status.canonical_reason().unwrap_or("Error");
-        let page = ErrorPage { status: status.as_u16(), title, message: &report.message };
+        let page = ErrorPage { ctx, status: status.as_u16(), title, message: &report.message };
         Body::from(page.render().unwrap_or_else(|_| report.message.clone()))
     };
     parts.extensions.insert(report);

@@ -38,7 +38,7 @@ use crate::{
     causes,
     config::Config,
     dashboard,
-    error::{AppError, render_errors},
+    error::{AppError, keep_page_user, render_errors},
     health, history, incidents,
     state::AppState,
     timeline,
@@ -167,12 +167,13 @@ pub fn router(state: AppState) -> Router {
         .merge(causes::router())
         .merge(action_items::router())
         .merge(admin)
-        // Outermost first: the session, then who is signed in, then CSRF,
-        // then text the database could not store.
+        // Outermost first: the session, then who is signed in (kept for
+        // error pages), then CSRF, then text the database could not store.
         .layer(
             ServiceBuilder::new()
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(state.clone(), current_user::load_current_user))
+                .layer(middleware::from_fn(keep_page_user))
                 .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_csrf))
                 .layer(middleware::from_fn_with_state(max_body_bytes, text_guard::refuse_nul)),
         );

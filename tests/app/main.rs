@@ -14,6 +14,7 @@ mod csrf;
 mod dashboard;
 mod demo;
 mod editing;
+mod error_pages;
 mod hardening;
 mod history_view;
 mod incident_list;
