@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod db;
+pub mod deletion;
 pub mod document;
 pub mod domain;
 pub mod figures;
@@ -48,7 +49,13 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{reference}/status", post(handlers::update_status))
         .route("/incidents/{reference}/milestones/set", post(handlers::set_milestone))
         .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
-    read.merge(write)
+    let admin = Router::new()
+        .route(
+            "/incidents/{reference}/delete",
+            get(deletion::delete_incident_form).post(deletion::delete_incident),
+        )
+        .route_layer(middleware::from_fn_with_state(Role::Admin, require_role));
+    read.merge(write).merge(admin)
 }
 
 /// API routes, mounted under `/api/v1` behind bearer tokens.

@@ -12,6 +12,7 @@ mod causes;
 mod cli;
 mod csrf;
 mod dashboard;
+mod deletion;
 mod demo;
 mod editing;
 mod error_pages;
