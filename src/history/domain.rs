@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use similar::{ChangeTag, TextDiff};
 
-pub use crate::incidents::revision::Change;
 use crate::incidents::domain::Field;
+pub use crate::incidents::revision::Change;
 
 /// The name a reader knows a changed field by: `Started` for `started_at`.
 pub fn field_label(name: &str) -> String {

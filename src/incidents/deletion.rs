@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Extension, Path, State},
+    extract::{Extension, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -13,7 +13,7 @@ use sqlx::{Postgres, Transaction};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{db::Incident, handlers::find_by_reference};
+use super::{db::Incident, path::IncidentPath};
 use crate::{
     auth::db::User,
     error::{AppError, Result, render},
@@ -46,11 +46,9 @@ fn confirms(typed: &str, reference: &str) -> bool {
 /// `GET /incidents/{reference}/delete`
 #[tracing::instrument(skip_all)]
 pub async fn delete_incident_form(
-    State(state): State<AppState>,
     ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
 ) -> Result<Html<String>> {
-    let incident = find_by_reference(&state, &reference).await?;
     render(&DeleteIncidentPage { ctx, incident, typed: String::new(), error: None })
 }
 
@@ -61,10 +59,9 @@ pub async fn delete_incident(
     Extension(user): Extension<CurrentUser>,
     session: Session,
     ctx: PageCtx,
-    Path(reference): Path<String>,
+    IncidentPath(incident): IncidentPath,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response> {
-    let incident = find_by_reference(&state, &reference).await?;
     if !confirms(&form.confirm, &incident.reference) {
         let error = Some(format!("Type {} to confirm. Nothing was deleted.", incident.reference));
         let page = DeleteIncidentPage { ctx, incident, typed: form.confirm, error };
