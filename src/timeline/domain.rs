@@ -184,7 +184,7 @@ fn parse_body(raw: &str) -> Result<String, String> {
     if body.is_empty() {
         return Err("Say what happened.".into());
     }
-    crate::web::markdown::accept(body, "text")
+    crate::web::markdown::accept(body, "event's text")
 }
 
 #[cfg(test)]

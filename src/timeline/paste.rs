@@ -17,9 +17,6 @@ use super::domain::EventKind;
 /// At most this many non-blank lines are read from one paste.
 pub const MAX_LINES: usize = 1_000;
 
-/// At most this many characters in one event's text.
-pub const MAX_BODY_CHARS: usize = 10_000;
-
 /// What may stand between the time and the text, besides spaces.
 const SEPARATORS: [char; 5] = ['-', '–', '—', '|', ':'];
 
@@ -45,7 +42,6 @@ const UNREADABLE_BRACKETS: &str = "Could not read the time in brackets: write it
 const DATE_WITHOUT_TIME: &str = "Add a time after the date, like 2026-11-20 14:02.";
 const NO_SPACE: &str = "Put a space between the time and the text.";
 const NO_TEXT: &str = "No text after the time.";
-const TOO_LONG: &str = "An event's text has at most 10,000 characters.";
 const TOO_MANY_LINES: &str =
     "Too many lines in one paste: at most 1,000. This line and the ones after it were not read.";
 
@@ -181,10 +177,8 @@ fn read_line(
         Some((kind, body)) => (Some(kind), body),
         None => (None, text),
     };
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(TOO_LONG.into());
-    }
-    crate::web::markdown::accept(body, "line")?;
+    // Bounded like every event's text, typed or pasted.
+    crate::web::markdown::accept(body, "event's text")?;
     let local = clock.place(stamp)?;
     let at = to_utc(local).ok_or_else(|| {
         format!("There is no {} in your time zone: the clocks jump over it.", wall_clock(local))
@@ -667,10 +661,18 @@ mod tests {
     #[test]
     fn bodies_longer_than_the_limit_are_rejected() {
         // Characters, not bytes, are counted.
-        let longest = "é".repeat(MAX_BODY_CHARS);
+        // The same limit as an event typed in the form.
+        let longest = "é".repeat(crate::web::markdown::MAX_CHARS);
         assert_eq!(event(&format!("14:02 {longest}")).body, longest);
         assert_eq!(event(&format!("14:02 decision: {longest}")).body, longest);
-        assert_eq!(reason(&format!("14:02 {longest}x")), TOO_LONG);
+        let typed = super::super::domain::EventInput {
+            occurred_at: "2026-11-20T14:02".into(),
+            kind: "observation".into(),
+            body: format!("{longest}x"),
+            ..Default::default()
+        };
+        let typed_error = typed.parse(&crate::web::clock::parse_moment).unwrap_err();
+        assert_eq!(reason(&format!("14:02 {longest}x")), typed_error.get("body").unwrap());
     }
 
     #[test]
