@@ -14,6 +14,7 @@ mod csrf;
 mod dashboard;
 mod deletion;
 mod demo;
+mod document;
 mod editing;
 mod error_pages;
 mod hardening;
