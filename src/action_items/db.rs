@@ -88,33 +88,6 @@ pub struct OpenActionItem {
     pub incident_title: String,
 }
 
-/// Every open or in-progress item across incidents, soonest due first.
-#[tracing::instrument(skip_all)]
-pub async fn list_open(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<OpenActionItem>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        item: ActionItemRow,
-        incident_number: i32,
-        incident_title: String,
-    }
-    let sql = "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, a.priority, \
-         a.status, a.tracker_url, a.version, i.number as incident_number, i.title as incident_title \
-         from action_item a join incident i on i.id = a.incident_id left join app_user u on u.id = a.owner_id \
-         where a.status in ('open', 'in_progress') \
-         order by a.due_on nulls last, a.priority, i.number desc limit $1".to_string();
-    let rows = sqlx::query_as::<_, Row>(&sql).bind(limit).fetch_all(db).await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(OpenActionItem {
-                item: ActionItem::try_from(row.item)?,
-                incident_number: row.incident_number,
-                incident_title: row.incident_title,
-            })
-        })
-        .collect()
-}
-
 /// The item `id`, if it belongs to `incident` (any, when `None`); locked
 /// until the transaction ends when `lock` is set.
 #[tracing::instrument(skip_all)]

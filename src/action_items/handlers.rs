@@ -6,11 +6,10 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
-use time::Date;
 use uuid::Uuid;
 
 use super::{
-    db::{self, ActionItem, OpenActionItem},
+    db::ActionItem,
     domain::ActionItemInput,
     part::{ItemsView, KEY},
 };
@@ -41,11 +40,6 @@ pub fn input_of(item: &ActionItem) -> ActionItemInput {
         status: item.status.to_string(),
         tracker_url: item.tracker_url.clone().unwrap_or_default(),
     }
-}
-
-/// Today in the reader's zone, to tell what is overdue.
-pub fn today(ctx: &PageCtx) -> Date {
-    ctx.zone.date_of(&time::OffsetDateTime::now_utc())
 }
 
 /// `POST /incidents/{reference}/action_items`
@@ -205,22 +199,4 @@ pub async fn delete_item(
 ) -> Result<Response> {
     super::remove_item(&state, Some(incident.id), id, &user.0).await?;
     document::saved(&state, request, &incident, KEY, Flash::success("Action item deleted.")).await
-}
-
-#[derive(askama::Template)]
-#[template(path = "action_items/list.html")]
-pub struct OpenItemsPage {
-    pub ctx: PageCtx,
-    pub items: Vec<OpenActionItem>,
-    pub today: Date,
-    pub overdue: usize,
-}
-
-/// `GET /action-items`: every open item across incidents, overdue marked.
-#[tracing::instrument(skip_all)]
-pub async fn list_open_items(State(state): State<AppState>, ctx: PageCtx) -> Result<Html<String>> {
-    let items = db::list_open(&state.pool, 1000).await?;
-    let today = today(&ctx);
-    let overdue = items.iter().filter(|open| open.item.is_overdue(&today)).count();
-    render(&OpenItemsPage { ctx, items, today, overdue })
 }

@@ -46,6 +46,8 @@ pub struct PartCtx {
     pub zone: Zone,
     /// The reader may change the postmortem.
     pub editor: bool,
+    /// The reader may delete it.
+    pub admin: bool,
     /// The reader asked to edit this part: its forms and controls are shown.
     pub editing: bool,
     /// Today in the reader's zone, to mark what is overdue.
@@ -61,6 +63,7 @@ impl PartCtx {
             csrf: page.csrf.clone(),
             zone: page.zone.clone(),
             editor,
+            admin: page.is_admin(),
             editing: editor && mode.covers(incident.id, key),
             today: page.zone.date_of(&OffsetDateTime::now_utc()),
         }

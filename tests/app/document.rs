@@ -146,3 +146,17 @@ async fn a_why_renders_its_markdown() {
     let page = client.get_text(PAGE).await;
     assert!(page.contains("the <code>http.Client</code> had no <code>Timeout</code>"), "{page}");
 }
+
+#[tokio::test]
+async fn only_an_admin_editing_the_page_is_offered_to_delete_it() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    app.open_incident(&editor).await;
+    client.get(&format!("{PAGE}?edit=all")).await;
+    assert!(!client.get_text(PAGE).await.contains("data-testid=\"delete-incident\""), "not for an editor");
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    assert!(!admin.get_text(PAGE).await.contains("data-testid=\"delete-incident\""), "not in read mode");
+    admin.get(&format!("{PAGE}?edit=all")).await;
+    let page = admin.get_text(PAGE).await;
+    assert!(page.contains("href=\"/incidents/INC-1/delete\" data-testid=\"delete-incident\""), "{page}");
+}
