@@ -30,7 +30,7 @@ pub struct ActionItem {
 }
 
 #[derive(sqlx::FromRow)]
-struct ActionItemRow {
+pub(super) struct ActionItemRow {
     id: Uuid,
     incident_id: Uuid,
     title: String,
@@ -104,7 +104,7 @@ pub async fn find_item(
 }
 
 /// The columns of an item, read from `a` joined with its owner `u`.
-const COLUMNS: &str = "a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, \
+pub(super) const COLUMNS: &str = "a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, \
                        a.priority, a.status, a.tracker_url, a.version";
 
 /// Adds an item and returns it as saved.

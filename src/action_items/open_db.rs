@@ -6,10 +6,10 @@ use time::Date;
 use uuid::Uuid;
 
 use super::{
-    db::{ActionItem, OpenActionItem},
-    domain::{ActionKind, ActionStatus, Priority},
+    db::{ActionItem, ActionItemRow, COLUMNS, OpenActionItem},
+    domain::ActionStatus,
 };
-use crate::error::{AppError, Result};
+use crate::error::Result;
 
 /// Which statuses to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,17 +106,8 @@ pub async fn count_items(db: impl PgExecutor<'_>, filters: &Filters, today: Date
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: Uuid,
-    incident_id: Uuid,
-    title: String,
-    kind: String,
-    owner_id: Option<Uuid>,
-    owner_name: Option<String>,
-    due_on: Option<Date>,
-    priority: String,
-    status: String,
-    tracker_url: Option<String>,
-    version: i32,
+    #[sqlx(flatten)]
+    item: ActionItemRow,
     incident_number: i32,
     incident_title: String,
 }
@@ -131,10 +122,9 @@ pub async fn list_items(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<OpenActionItem>> {
-    let mut sql = QueryBuilder::new(
-        "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, a.priority, \
-         a.status, a.tracker_url, a.version, i.number as incident_number, i.title as incident_title",
-    );
+    let mut sql = QueryBuilder::new(format!(
+        "select {COLUMNS}, i.number as incident_number, i.title as incident_title"
+    ));
     sql.push(FROM);
     push_where(&mut sql, filters, today);
     // The id last, so that rows equal on every other key keep their place
@@ -151,19 +141,6 @@ pub async fn list_items(
 }
 
 fn open_item(row: Row) -> Result<OpenActionItem> {
-    let corrupt = |e: String| AppError::Internal(anyhow::anyhow!("action item {}: {e}", row.id));
-    let item = ActionItem {
-        kind: ActionKind::parse(&row.kind).map_err(corrupt)?,
-        priority: Priority::parse(&row.priority).map_err(corrupt)?,
-        status: ActionStatus::parse(&row.status).map_err(corrupt)?,
-        id: row.id,
-        incident_id: row.incident_id,
-        title: row.title,
-        owner_id: row.owner_id,
-        owner_name: row.owner_name,
-        due_on: row.due_on,
-        tracker_url: row.tracker_url,
-        version: row.version,
-    };
+    let item = ActionItem::try_from(row.item)?;
     Ok(OpenActionItem { item, incident_number: row.incident_number, incident_title: row.incident_title })
 }
