@@ -11,6 +11,7 @@ use super::{Persona, ensure_user};
 use crate::{
     action_items::{
         self,
+        db::ActionItem,
         domain::{ActionItemFields, ActionKind, ActionStatus, Priority},
     },
     auth::domain::{NewPassword, Role},
@@ -19,10 +20,11 @@ use crate::{
         domain::{CauseFields, CauseKind},
     },
     error::{AppError, Result},
-    incidents::revision,
     incidents::{
-        domain::{Severity, Status},
-        figures::parse_figures,
+        self, EditError,
+        domain::{Field, Severity, Status},
+        revision::{self, Change},
+        versioned::{self, Versioned},
     },
     timeline::{
         self,
@@ -134,6 +136,11 @@ impl TryFrom<usize> for CastIndex {
 }
 
 impl Postmortem {
+    /// When it was opened: once the incident was detected.
+    fn opened_at(&self) -> OffsetDateTime {
+        self.detected_at.unwrap_or(self.started_at) + Duration::minutes(4)
+    }
+
     /// Who opened it: the author of its earliest timeline event.
     fn opened_by(&self) -> Option<CastIndex> {
         self.timeline.iter().min_by_key(|event| event.at).map(|event| event.author)
@@ -228,59 +235,226 @@ async fn refuse_unless_empty(tx: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
-/// Writes one postmortem with all its parts and its first revision.
+/// Writes one postmortem the way its team wrote it, each step a revision
+/// dated when it happened: opened once the incident was detected, its
+/// timeline logged as it unfolded by whoever was at the keyboard, its
+/// sections and causes written in the days after by several of the cast,
+/// sent for review, published, and for a published one the action items
+/// closed after publication by their owners.
 async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast: &[Uuid]) -> Result<()> {
+    let document = crate::postmortem::document();
     let author = |index: CastIndex| cast[index.0];
     let opened_by = postmortem.opened_by().map(author).unwrap_or(cast[0]);
+    // The one who writes the analysis and the one who reviews it: the next
+    // two of the cast after the opener, so every postmortem has three hands.
+    let position = cast.iter().position(|id| *id == opened_by).unwrap_or(0);
+    let analyst = cast[(position + 1) % WRITERS];
+    let reviewer = cast[(position + 2) % WRITERS];
+    let mut history = History::new(postmortem.opened_at());
+
     let incident_id = insert_incident(&mut *tx, postmortem, opened_by).await?;
-    for event in &postmortem.timeline {
-        timeline::db::insert_event(&mut *tx, incident_id, &event.fields(), author(event.author)).await?;
+    revision::record(&mut *tx, &document, incident_id, opened_by, REVISION_SUMMARY, &[], false).await?;
+    history.date_last(tx, incident_id, postmortem.opened_at()).await?;
+
+    // Events are logged in runs: one revision per run of one author.
+    let mut events: Vec<&TimelineEntry> = postmortem.timeline.iter().collect();
+    events.sort_by_key(|event| event.at);
+    for run in events.chunk_by(|a, b| a.author == b.author) {
+        let mut changes = Vec::with_capacity(run.len());
+        for event in run {
+            let saved =
+                timeline::db::insert_event(&mut *tx, incident_id, &event.fields(), author(event.author))
+                    .await?;
+            changes.push(versioned::added(&saved));
+        }
+        let summary = match run.len() {
+            1 => "Added a timeline event".to_owned(),
+            n => format!("Added {n} timeline events"),
+        };
+        let by = author(run[0].author);
+        revision::record(&mut *tx, &document, incident_id, by, &summary, &changes, false).await?;
+        let logged = run.iter().map(|event| event.at).max().unwrap_or(postmortem.started_at);
+        history.date_last(tx, incident_id, logged + Duration::minutes(3)).await?;
     }
+
+    let day_after =
+        postmortem.closed_on().next_day().unwrap_or(postmortem.closed_on()).midnight().assume_utc();
+    let figures = postmortem.impact_figures.join("\n");
+    let first_pass = [
+        (Field::Summary, postmortem.summary.as_str()),
+        (Field::Impact, postmortem.impact.as_str()),
+        (Field::ImpactFigures, figures.as_str()),
+    ];
+    edit(tx, &document, incident_id, &first_pass, opened_by).await?;
+    history.date_last(tx, incident_id, day_after + Duration::hours(9) + Duration::minutes(40)).await?;
+    let analysis = [
+        (Field::Trigger, postmortem.trigger.as_str()),
+        (Field::Detection, postmortem.detection.as_str()),
+        (Field::Resolution, postmortem.resolution.as_str()),
+    ];
+    edit(tx, &document, incident_id, &analysis, analyst).await?;
+    history.date_last(tx, incident_id, day_after + Duration::hours(11) + Duration::minutes(5)).await?;
+
     for cause in &postmortem.causes {
-        causes::db::insert_cause(&mut *tx, incident_id, &cause.fields()).await?;
+        let saved = causes::db::insert_cause(&mut *tx, incident_id, &cause.fields()).await?;
+        let summary = format!("Added a {}", saved.kind.label().to_lowercase());
+        revision::record(
+            &mut *tx,
+            &document,
+            incident_id,
+            analyst,
+            &summary,
+            &[versioned::added(&saved)],
+            false,
+        )
+        .await?;
+        history.date_last(tx, incident_id, day_after + Duration::hours(14)).await?;
     }
+
+    let published = postmortem.status == Status::Published;
+    // Items done by now were, for a published postmortem, done after it:
+    // they are added open and closed below, after the publication.
+    let mut to_close = Vec::new();
     for item in &postmortem.action_items {
         let due_on = postmortem.closed_on() + Duration::days(item.due_in_days);
-        action_items::db::insert_item(&mut *tx, incident_id, &item.fields(author(item.owner), due_on))
-            .await?;
+        let mut fields = item.fields(author(item.owner), due_on);
+        let closed_later = published && item.status == ActionStatus::Done;
+        if closed_later {
+            fields.status = ActionStatus::Open;
+        }
+        let saved = action_items::db::insert_item(&mut *tx, incident_id, &fields).await?;
+        let changes = [versioned::added(&saved)];
+        revision::record(
+            &mut *tx,
+            &document,
+            incident_id,
+            opened_by,
+            "Added an action item",
+            &changes,
+            false,
+        )
+        .await?;
+        history.date_last(tx, incident_id, day_after + Duration::hours(15)).await?;
+        if closed_later {
+            to_close.push((saved, fields, author(item.owner)));
+        }
     }
-    // Loading is how the postmortem came to be, not a change after its
-    // publication: the page would otherwise flag every demo incident.
-    revision::record(tx, &crate::postmortem::document(), incident_id, opened_by, REVISION_SUMMARY, &[], false)
-        .await
+
+    let lessons = [
+        (Field::WentWell, postmortem.went_well.as_str()),
+        (Field::WentBadly, postmortem.went_badly.as_str()),
+        (Field::GotLucky, postmortem.got_lucky.as_str()),
+    ];
+    edit(tx, &document, incident_id, &lessons, reviewer).await?;
+    history.date_last(tx, incident_id, day_after + Duration::days(1) + Duration::hours(10)).await?;
+
+    if matches!(postmortem.status, Status::InReview | Status::Published) {
+        edit(tx, &document, incident_id, &[(Field::Status, Status::InReview.as_str())], opened_by).await?;
+        history.date_last(tx, incident_id, day_after + Duration::days(1) + Duration::hours(16)).await?;
+    }
+    if published {
+        edit(tx, &document, incident_id, &[(Field::Status, Status::Published.as_str())], reviewer).await?;
+        history.date_last(tx, incident_id, day_after + Duration::days(3) + Duration::hours(11)).await?;
+    }
+    to_close.sort_by_key(|(item, _, _)| item.due_on);
+    for (item, mut fields, owner) in to_close {
+        fields.status = ActionStatus::Done;
+        let saved = action_items::db::save_item(&mut *tx, item.id, &fields).await?;
+        let change = Change {
+            field: ActionItem::HISTORY_FIELD.to_owned(),
+            old: item.history_text(),
+            new: saved.history_text(),
+        };
+        let summary = format!("Marked an action item {}", saved.status.label());
+        revision::record(&mut *tx, &document, incident_id, owner, &summary, &[change], true).await?;
+        let closed =
+            item.due_on.unwrap_or(postmortem.closed_on()).midnight().assume_utc() - Duration::hours(8);
+        history.date_last(tx, incident_id, closed).await?;
+    }
+    history.date_incident(tx, incident_id).await
 }
 
+/// How many of [`CAST`] write postmortems: the last only reads.
+const WRITERS: usize = 5;
+
+/// One edit of the postmortem's own fields, through the same path as an
+/// edit in the app.
+async fn edit(
+    tx: &mut PgConnection,
+    document: &crate::incidents::document::Document,
+    incident_id: Uuid,
+    edits: &[(Field, &str)],
+    author_id: Uuid,
+) -> Result<()> {
+    let current = incidents::db::lock_incident(&mut *tx, incident_id).await?.ok_or(AppError::NotFound)?;
+    let edits: Vec<(Field, String)> = edits.iter().map(|(field, raw)| (*field, (*raw).to_owned())).collect();
+    match incidents::apply_edits(tx, document, current, &edits, author_id).await {
+        Ok(_) => Ok(()),
+        Err(EditError::Failed(err)) => Err(err),
+        Err(other) => Err(anyhow::anyhow!("the demo data is invalid, an edit was refused: {other:?}").into()),
+    }
+}
+
+/// The dates of a postmortem's revisions: each at the moment its step
+/// happened, never before the one it follows, never in the future.
+struct History {
+    first: OffsetDateTime,
+    last: OffsetDateTime,
+}
+
+impl History {
+    fn new(opened_at: OffsetDateTime) -> History {
+        History { first: opened_at, last: opened_at }
+    }
+
+    /// Dates the incident's latest revision `at`, or just after the one
+    /// before it when `at` is earlier.
+    async fn date_last(
+        &mut self,
+        tx: &mut PgConnection,
+        incident_id: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let now = OffsetDateTime::now_utc() - Duration::minutes(1);
+        let at = at.max(self.last + Duration::seconds(30)).min(now.max(self.last));
+        self.last = at;
+        let sql = "update incident_revision set created_at = $2 \
+                   where id = (select max(id) from incident_revision where incident_id = $1)";
+        sqlx::query(sql).bind(incident_id).bind(at).execute(&mut *tx).await?;
+        Ok(())
+    }
+
+    /// The incident was created with its first revision and last changed
+    /// with its last.
+    async fn date_incident(&self, tx: &mut PgConnection, incident_id: Uuid) -> Result<()> {
+        sqlx::query("update incident set created_at = $2, updated_at = $3 where id = $1")
+            .bind(incident_id)
+            .bind(self.first)
+            .bind(self.last)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The postmortem as it was opened: a draft with its title, labels and
+/// milestones, every section still to write.
 #[tracing::instrument(skip_all)]
 async fn insert_incident(tx: &mut PgConnection, postmortem: &Postmortem, created_by: Uuid) -> Result<Uuid> {
-    let figures = parse_figures(&postmortem.impact_figures.join("\n"))
-        .map_err(|reason| anyhow::anyhow!("demo postmortem {:?}: {reason}", postmortem.title))?;
     let sql = "insert into incident (id, title, severity, status, services, tags, started_at, detected_at, \
-               mitigated_at, resolved_at, summary, impact, trigger, detection, resolution, went_well, \
-               went_badly, got_lucky, created_by, impact_figures) \
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-               $20) \
-               returning id";
+               mitigated_at, resolved_at, created_by) \
+               values ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10) returning id";
     let id = sqlx::query_scalar(sql)
         .bind(Uuid::now_v7())
         .bind(&postmortem.title)
         .bind(postmortem.severity.as_str())
-        .bind(postmortem.status.as_str())
         .bind(&postmortem.services)
         .bind(&postmortem.tags)
         .bind(postmortem.started_at)
         .bind(postmortem.detected_at)
         .bind(postmortem.mitigated_at)
         .bind(postmortem.resolved_at)
-        .bind(&postmortem.summary)
-        .bind(&postmortem.impact)
-        .bind(&postmortem.trigger)
-        .bind(&postmortem.detection)
-        .bind(&postmortem.resolution)
-        .bind(&postmortem.went_well)
-        .bind(&postmortem.went_badly)
-        .bind(&postmortem.got_lucky)
         .bind(created_by)
-        .bind(sqlx::types::Json(figures))
         .fetch_one(tx)
         .await?;
     Ok(id)

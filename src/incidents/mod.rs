@@ -20,10 +20,12 @@ use axum::{
     Router, middleware,
     routing::{get, post},
 };
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use self::{
     db::Incident,
+    document::Document,
     domain::{Field, NewIncidentFields, Status},
     revision::Change,
 };
@@ -124,6 +126,22 @@ pub async fn edit_incident(
     if current.version != base_version {
         return Err(EditError::Stale(Box::new(current)));
     }
+    let saved = apply_edits(&mut tx, &state.document, current, edits, author.id).await?;
+    tx.commit().await?;
+    tracing::info!(incident = %saved.reference, version = saved.version, "incident edited");
+    Ok(saved)
+}
+
+/// Applies `edits` to `current`, locked in the transaction `tx`, and
+/// records the revision. Nothing is written unless every field parses; an
+/// edit that changes nothing writes nothing and returns `current`.
+pub async fn apply_edits(
+    tx: &mut PgConnection,
+    document: &Document,
+    current: Incident,
+    edits: &[(Field, String)],
+    author_id: Uuid,
+) -> Result<Incident, EditError> {
     let mut next = current.clone();
     let mut errors = FormErrors::default();
     for (field, raw) in edits {
@@ -154,9 +172,7 @@ pub async fn edit_incident(
     let saved = db::save_incident(&mut *tx, &next).await?;
     let summary = describe(&current, &saved, &changes);
     let after_publication = current.status == Status::Published;
-    revision::record(&mut tx, &state.document, id, author.id, &summary, &changes, after_publication).await?;
-    tx.commit().await?;
-    tracing::info!(incident = %saved.reference, version = saved.version, "incident edited");
+    revision::record(tx, document, current.id, author_id, &summary, &changes, after_publication).await?;
     Ok(saved)
 }
 

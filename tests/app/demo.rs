@@ -70,12 +70,133 @@ async fn every_demo_postmortem_has_a_timeline_one_root_cause_owned_action_items_
         app.count("select count(*) from action_item where owner_id is null or due_on is null").await,
         0
     );
-    let without_one_revision = "select count(*) from incident i where (select count(*) from incident_revision r \
-                                where r.incident_id = i.id and r.summary = 'Loaded from the demo data') <> 1";
+    let without_one_opening = "select count(*) from incident i where (select count(*) from incident_revision r \
+                               where r.incident_id = i.id and r.summary = 'Loaded from the demo data') <> 1";
     assert_eq!(REVISION_SUMMARY, "Loaded from the demo data");
-    assert_eq!(app.count(without_one_revision).await, 0);
-    let marked_after_publication = "select count(*) from incident_revision where after_publication";
-    assert_eq!(app.count(marked_after_publication).await, 0, "loading is not a change after publication");
+    assert_eq!(app.count(without_one_opening).await, 0);
+}
+
+/// One row per revision of one incident, oldest first.
+#[derive(Debug, sqlx::FromRow)]
+struct Step {
+    author: String,
+    summary: String,
+    after_publication: bool,
+    created_at: time::OffsetDateTime,
+}
+
+async fn history_of(app: &TestApp, number: i32) -> Vec<Step> {
+    let sql = "select u.name as author, r.summary, r.after_publication, r.created_at from incident_revision r \
+               join incident i on i.id = r.incident_id join app_user u on u.id = r.author_id \
+               where i.number = $1 order by r.id";
+    sqlx::query_as(sql).bind(number).fetch_all(&app.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn each_demo_postmortem_has_the_history_its_team_wrote_it_in() {
+    let app = TestApp::spawn().await;
+    load(&app).await.unwrap();
+    let incidents: Vec<(i32, String, i64)> = sqlx::query_as(
+        "select number, status, (select count(*) from action_item a where a.incident_id = i.id \
+         and a.status = 'done') from incident i order by number",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+
+    for (number, status, done_items) in incidents {
+        let steps = history_of(&app, number).await;
+        let said = |summary: &str| steps.iter().filter(|step| step.summary == summary).count();
+        assert_eq!(steps[0].summary, REVISION_SUMMARY, "INC-{number} starts when it was opened");
+        let authors: std::collections::BTreeSet<&str> =
+            steps.iter().map(|step| step.author.as_str()).collect();
+        assert!(authors.len() >= 3, "INC-{number} was written by several people: {authors:?}");
+        assert!(
+            steps.windows(2).all(|pair| pair[0].created_at < pair[1].created_at),
+            "INC-{number}'s revisions are dated in the order they were made"
+        );
+        assert!(steps.iter().all(|step| step.created_at < time::OffsetDateTime::now_utc()));
+        assert!(said("Edited summary, impact and figures") == 1, "INC-{number}: {steps:#?}");
+        assert_eq!(said("Moved to in review"), usize::from(status != "draft"), "INC-{number}");
+        assert_eq!(said("Moved to published"), usize::from(status == "published"), "INC-{number}");
+        let published_at = steps.iter().position(|step| step.summary == "Moved to published");
+        let after: Vec<&Step> = steps.iter().filter(|step| step.after_publication).collect();
+        match published_at {
+            Some(at) => {
+                assert_eq!(
+                    after.len() as i64,
+                    done_items,
+                    "INC-{number}: the items closed after publication"
+                );
+                assert!(steps[at + 1..].iter().all(|step| step.after_publication), "INC-{number}");
+                assert!(after.iter().all(|step| step.summary == "Marked an action item done"));
+            }
+            None => assert!(after.is_empty(), "INC-{number} was never published"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_demo_postmortems_last_revision_is_the_document_as_it_stands() {
+    let app = TestApp::spawn().await;
+    load(&app).await.unwrap();
+    let document = debrief::postmortem::document();
+    let ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("select id from incident order by number").fetch_all(&app.pool).await.unwrap();
+
+    for id in ids {
+        let last: String = sqlx::query_scalar(
+            "select snapshot from incident_revision where incident_id = $1 order by id desc limit 1",
+        )
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        let mut db = app.pool.acquire().await.unwrap();
+        assert_eq!(last, document.snapshot(&mut db, id).await.unwrap(), "incident {id}");
+    }
+}
+
+#[tokio::test]
+async fn a_reader_sees_who_wrote_a_demo_postmortem_and_what_changed_after_it_was_published() {
+    let app = TestApp::spawn().await;
+    load(&app).await.unwrap();
+    let (_, viewer) = app.signed_in(Role::Viewer).await;
+    let steps = history_of(&app, 1).await;
+    let first_item: String = sqlx::query_scalar(
+        "select a.title from action_item a join incident i on i.id = a.incident_id \
+         where i.number = 1 and a.status = 'done' order by a.due_on limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let summary_line: String =
+        sqlx::query_scalar("select split_part(summary, E'\n', 1) from incident where number = 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+
+    let page = viewer.get_text("/incidents/INC-1").await;
+    let history = viewer.get_text("/incidents/INC-1/history").await;
+    let (first, last): (i64, i64) = sqlx::query_as(
+        "select min(r.id), max(r.id) from incident_revision r join incident i on i.id = r.incident_id \
+         where i.number = 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let whole = viewer.get_text(&format!("/incidents/INC-1/history?from={first}&to={last}")).await;
+
+    let last_author = &steps.last().unwrap().author;
+    assert!(page.contains(&format!("{} changes, last by {last_author}", steps.len())), "{page}");
+    assert!(page.contains("Marked an action item done"), "the page lists the changes after publication");
+    for name in ["Bo Rota", "Chen Li", "Eli Moss"] {
+        assert!(history.contains(name), "the history names {name}");
+    }
+    assert!(history.contains("Moved to published") && history.contains(REVISION_SUMMARY));
+    let escaped = |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    assert!(whole.contains(&escaped(&summary_line[..40])), "the whole history adds the summary");
+    assert!(whole.contains(&escaped(&first_item)), "and the action items");
 }
 
 #[tokio::test]
