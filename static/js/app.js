@@ -101,6 +101,7 @@ async function submitInPlace(form, section) {
       showFlashes(flashes);
       page.querySelectorAll(".toc-update[data-section]").forEach(updateContents);
       markContents();
+      showAges();
     } else if (page.querySelector("main")) {
       // Not this part (an error page, a conflict to merge): show it whole.
       document.documentElement.replaceWith(document.importNode(page.documentElement, true));
@@ -189,5 +190,26 @@ function markContents() {
   });
 }
 
+/** "just now", "5 min ago", "3 h ago", "2 days ago" since a moment. */
+function ago(then, now) {
+  const minutes = Math.max(0, Math.floor((now - then) / 60000));
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  if (minutes < 2880) return `${Math.floor(minutes / 60)} h ago`;
+  return `${Math.floor(minutes / 1440)} days ago`;
+}
+
+/** Shows the moments marked data-ago as time since, the moment itself as their title. */
+function showAges() {
+  document.querySelectorAll("time[data-ago]").forEach((time) => {
+    const then = Date.parse(time.getAttribute("datetime"));
+    if (Number.isNaN(then)) return;
+    if (!time.title) time.title = time.textContent;
+    time.textContent = ago(then, Date.now());
+  });
+}
+
 document.querySelectorAll("button[data-print]").forEach((button) => { button.hidden = false; });
 markContents();
+showAges();
+setInterval(showAges, 30000);

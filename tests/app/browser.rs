@@ -218,6 +218,9 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
             .unwrap();
         assert!(controls.is_empty(), "read mode shows no editing controls");
         wait_for_text(&browser, "[data-testid=toc]", "Timeline").await;
+        // When it last changed reads as time since, on the reader's clock.
+        let opened = wait_for_text(&browser, "[data-testid=last-change]", "just now").await;
+        assert_eq!(opened, "just now");
         click(&browser, "[data-testid=edit-all]").await;
         element(&browser, "#paste-lines").await;
 
@@ -275,6 +278,8 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         click(&browser, "form[action='/incidents/INC-1/edit/impact'] button.button-primary").await;
         wait_for_text(&browser, "[data-testid=impact-figures]", "12,800").await;
         wait_for_text(&browser, ".flash", "Impact saved.").await;
+        // The head that came back with the save reads as time since too.
+        wait_for_text(&browser, "[data-testid=last-change]", "just now").await;
 
         // Printed, even in edit mode, it is the document alone: no navigation, forms or buttons,
         // and its links with their addresses.

@@ -141,3 +141,27 @@ async fn an_account_disabled_elsewhere_is_refused_within_a_second() {
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("This account has been disabled"));
 }
+
+#[tokio::test]
+async fn a_kept_page_says_when_it_last_changed_as_a_moment_that_cannot_go_stale() {
+    let app = TestApp::spawn().await;
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    app.open_incident(&editor).await;
+    // The postmortem was last changed three hours ago.
+    execute(&app, "update incident_revision set created_at = now() - interval '3 hours'").await;
+    execute(&app, "update incident set title = title").await;
+    let last: String = sqlx::query_scalar(
+        "select to_char(max(created_at) at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') from incident_revision",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+
+    let first = client.get_text(PAGE).await;
+    let kept = client.get_text(PAGE).await;
+
+    assert_eq!(first, kept, "the second view is the kept page");
+    assert!(first.contains("1 change, last by "), "{first}");
+    assert!(first.contains(&format!("<time datetime=\"{last}")), "the moment itself: {last} in {first}");
+    assert!(!first.contains(" ago<"), "no time-since text a kept page would carry past its hour");
+}
