@@ -6,6 +6,7 @@ mod helpers;
 mod action_items;
 mod admin;
 mod api;
+mod architecture;
 mod auth;
 mod browser;
 mod causes;
