@@ -207,8 +207,8 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 #[test]
 fn no_feature_uses_another_features_pages() {
     let offending: Vec<String> = folder_uses()
-        .into_iter()
-        .flat_map(|(_, uses)| uses)
+        .into_values()
+        .flatten()
         .filter(|found| found.path.get(1).is_some_and(|module| PRIVATE_MODULES.contains(&module.as_str())))
         .map(|found| format!("{} uses crate::{}", found.file, found.path.join("::")))
         .collect();
