@@ -246,6 +246,25 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         wait_for_text(&browser, "[data-testid=timeline]", "pasted by mistake").await;
         let events = browser.find_all(Locator::Css("li.event")).await.unwrap();
         events.last().unwrap().find(Locator::Css("a.edit-link")).await.unwrap().click().await.unwrap();
+        element(&browser, ".inline-edit [data-testid=delete-event]").await;
+        // The form opened in place is sound markup in its new home: no id twice on the page,
+        // and it stands where the event stood, as a list item of the timeline.
+        let doubled = browser
+            .execute(
+                "const ids = [...document.querySelectorAll('[id]')].map((e) => e.id); \
+                 const doubled = ids.filter((id, i) => ids.indexOf(id) !== i); \
+                 const holder = document.querySelector('.inline-edit'); \
+                 return {doubled, holder: holder.tagName, parent: holder.parentElement.tagName};",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(doubled["doubled"], serde_json::json!([]), "{doubled}");
+        assert_eq!(
+            (doubled["holder"].as_str(), doubled["parent"].as_str()),
+            (Some("LI"), Some("OL")),
+            "{doubled}"
+        );
         click(&browser, ".inline-edit [data-testid=delete-event]").await;
         browser.accept_alert().await.unwrap();
         wait_for_text(&browser, ".flash", "Event deleted from the timeline.").await;

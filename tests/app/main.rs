@@ -22,6 +22,7 @@ mod hardening;
 mod history_view;
 mod incident_list;
 mod incidents;
+mod markup;
 mod open_items;
 mod page_cache;
 mod pages;
