@@ -214,7 +214,7 @@ struct ErrorPageUser {
     csrf: String,
 }
 
-/// Middleware, just inside [`crate::web::current_user::load_current_user`]:
+/// Middleware, just inside [`crate::auth::signed_in::load_current_user`]:
 /// when a signed-in user's request fails, hands the user and their CSRF
 /// token to [`render_errors`]. Both are already loaded for the request, so
 /// this costs no query.

@@ -43,8 +43,8 @@ use crate::{
     state::AppState,
     timeline,
     web::{
-        self, assets, cpu::CpuPool, csrf, current_user, panic::catch_panic, require_role,
-        session_cache::SessionCache, text_guard,
+        self, assets, cpu::CpuPool, csrf, panic::catch_panic, require_role, session_cache::SessionCache,
+        text_guard,
     },
 };
 
@@ -172,7 +172,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(sessions)
-                .layer(middleware::from_fn_with_state(state.clone(), current_user::load_current_user))
+                .layer(middleware::from_fn_with_state(state.clone(), auth::signed_in::load_current_user))
                 .layer(middleware::from_fn(keep_page_user))
                 .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_csrf))
                 .layer(middleware::from_fn_with_state(max_body_bytes, text_guard::refuse_nul)),

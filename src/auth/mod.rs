@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod signed_in;
 pub mod throttle;
 pub mod views;
 

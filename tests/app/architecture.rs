@@ -16,8 +16,8 @@ const SHARED: &str = "web";
 const PRIVATE_MODULES: [&str; 2] = ["handlers", "views"];
 
 /// What the shared primitives may use of the features: the signed-in
-/// account (its row and its role), and nothing else.
-const SHARED_MAY_USE: [&str; 2] = ["auth::db", "auth::domain"];
+/// user's type and its role, and nothing else.
+const SHARED_MAY_USE: [&str; 2] = ["auth::db::User", "auth::domain::Role"];
 
 /// Every `crate::…` path in `source`, each as its segments, with grouped
 /// imports (`use crate::{a::b, c::{d, e}}`) spelled out. Comments and
