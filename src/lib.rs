@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod health;
 pub mod history;
 pub mod incidents;
