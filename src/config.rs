@@ -38,6 +38,12 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// Where artifacts are kept.
+    pub storage: StorageConfig,
+    /// An artifact larger than this is kept but not analysed.
+    pub max_analysis_bytes: u64,
+    /// How long an upload may take, end to end.
+    pub upload_timeout: Duration,
 }
 
 /// How the pool talks to PostgreSQL.
@@ -57,6 +63,26 @@ pub enum LogFormat {
 }
 
 /// A variable that was set to something we cannot use.
+/// The artifact store: a local directory (the default) or an S3-compatible
+/// bucket.
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    Local { dir: PathBuf },
+    S3(S3Config),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// The service's address, for a store other than AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
+    /// Every request to the store gives up after this.
+    pub timeout: Duration,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{name}={value:?} is not valid: {reason}")]
 pub struct ConfigError {
@@ -114,10 +140,15 @@ impl Config {
             reason,
         })?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let data_dir = PathBuf::from(env.get("DEBRIEF_DATA_DIR").unwrap_or("./data"));
+        let storage = storage_config(&env, &data_dir)?;
         Ok(Config {
             bind,
             database_url: SecretString::from(database_url),
-            data_dir: PathBuf::from(env.get("DEBRIEF_DATA_DIR").unwrap_or("./data")),
+            data_dir,
+            storage,
+            max_analysis_bytes: env.parse_positive("DEBRIEF_MAX_ANALYSIS_BYTES", 256 * 1024 * 1024)?,
+            upload_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_UPLOAD_TIMEOUT_SECS", 600)?),
             base_url,
             secure_cookies,
             max_upload_bytes: env.parse_positive("DEBRIEF_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)?,
@@ -146,6 +177,52 @@ impl Config {
     /// The database URL with its password hidden, fit for messages and logs.
     pub fn database_url_for_display(&self) -> String {
         redact_url(self.database_url.expose_secret())
+    }
+}
+
+/// `DEBRIEF_STORAGE=local` (artifacts under `DEBRIEF_STORAGE_DIR`, by
+/// default `<data dir>/artifacts`) or `s3` (the `DEBRIEF_S3_*` variables).
+fn storage_config(env: &Env, data_dir: &std::path::Path) -> Result<StorageConfig, ConfigError> {
+    match env.get("DEBRIEF_STORAGE").unwrap_or("local") {
+        "local" => {
+            let dir = env
+                .get("DEBRIEF_STORAGE_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("artifacts"));
+            Ok(StorageConfig::Local { dir })
+        }
+        "s3" => {
+            let bucket = env.get("DEBRIEF_S3_BUCKET").ok_or_else(|| ConfigError {
+                name: "DEBRIEF_S3_BUCKET",
+                value: String::new(),
+                reason: "DEBRIEF_STORAGE=s3 needs the bucket's name".into(),
+            })?;
+            let endpoint = env.get("DEBRIEF_S3_ENDPOINT").map(str::to_owned);
+            if let Some(endpoint) = &endpoint
+                && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+            {
+                return Err(ConfigError {
+                    name: "DEBRIEF_S3_ENDPOINT",
+                    value: endpoint.clone(),
+                    reason: "expected a URL starting with http:// or https://".into(),
+                });
+            }
+            Ok(StorageConfig::S3(S3Config {
+                bucket: bucket.to_owned(),
+                endpoint,
+                region: env.get("DEBRIEF_S3_REGION").unwrap_or("us-east-1").to_owned(),
+                access_key_id: env.get("DEBRIEF_S3_ACCESS_KEY_ID").map(str::to_owned),
+                secret_access_key: env
+                    .get("DEBRIEF_S3_SECRET_ACCESS_KEY")
+                    .map(|s| SecretString::from(s.to_owned())),
+                timeout: Duration::from_secs(env.parse_positive("DEBRIEF_S3_TIMEOUT_SECS", 60)?),
+            }))
+        }
+        other => Err(ConfigError {
+            name: "DEBRIEF_STORAGE",
+            value: other.to_owned(),
+            reason: "expected local or s3".into(),
+        }),
     }
 }
 

@@ -26,5 +26,11 @@ pub mod telemetry;
 pub mod timeline;
 pub mod web;
 
+/// Makes ring the process's TLS provider, as the database connection's is,
+/// for every HTTPS client (the S3 artifact store's). Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The schema migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use debrief::{cli, config::Config, telemetry};
 
 fn main() -> ExitCode {
+    debrief::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match cli::Command::parse(&args) {
         Ok(command) => command,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::{
-    action_items, causes,
+    action_items, causes, evidence,
     incidents::{
         document::Document,
         domain::Section,
@@ -21,6 +21,7 @@ pub fn document() -> Document {
         Arc::new(Written(Section::Summary)),
         Arc::new(Written(Section::Impact)),
         Arc::new(timeline::part::Timeline),
+        Arc::new(evidence::part::Evidence),
         Arc::new(Written(Section::Trigger)),
         Arc::new(Written(Section::Detection)),
         Arc::new(Written(Section::Resolution)),

@@ -7,9 +7,10 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use axum::{
     Router,
-    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request},
+    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use hyper::body::Incoming;
@@ -23,10 +24,12 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{
+        CompressionLayer,
+        predicate::{DefaultPredicate, NotForContentType, Predicate},
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
-    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tower_sessions::{CachingSessionStore, SessionManagerLayer, cookie::SameSite};
@@ -39,6 +42,8 @@ use crate::{
     config::Config,
     dashboard,
     error::{AppError, keep_page_user, render_errors},
+    evidence,
+    evidence::{store::ArtifactStore, worker::Analyser},
     health, history, incidents,
     state::AppState,
     timeline,
@@ -76,9 +81,24 @@ impl Application {
             format!("http://{host}:{}", local.port())
         });
         credentials::prepare();
+        crate::install_tls_provider();
         let hashing = credentials::Hashing::new(config.hash_threads, config.hash_wait);
         let cpu = CpuPool::new(config.cpu_threads);
         let setup_token = issue_setup_token_if_needed(&pool, &origin).await?;
+        let store = ArtifactStore::open(&config.storage, &config.data_dir.join("spool"))
+            .context("cannot open the artifact store")?;
+        let cleared = store.clear_spool().await.context("cannot clear the upload spool")?;
+        if cleared > 0 {
+            tracing::info!(files = cleared, "removed uploads left unfinished by the last run");
+        }
+        let analyser = Analyser {
+            pool: pool.clone(),
+            store,
+            max_bytes: config.max_analysis_bytes,
+            timeout: ANALYSIS_TIMEOUT,
+            name: worker_name().into(),
+            wake: Arc::default(),
+        };
         let state = AppState {
             pool,
             config: Arc::new(config),
@@ -89,6 +109,7 @@ impl Application {
             users: Arc::default(),
             hashing,
             cpu,
+            analyser,
         };
         let router = router(state.clone());
         Ok(Application { listener, router, state, setup_token, stop: CancellationToken::new() })
@@ -116,6 +137,7 @@ impl Application {
 
         let mut tasks = JoinSet::new();
         tasks.spawn(sweep_forever(state.pool.clone(), stop.clone()));
+        tasks.spawn(state.analyser.clone().run_until_stopped(stop.clone()));
         tasks.spawn({
             let stop = stop.clone();
             async move {
@@ -142,6 +164,7 @@ pub fn router(state: AppState) -> Router {
     let config = &state.config;
     let request_id = HeaderName::from_static("x-request-id");
     let request_timeout = config.request_timeout;
+    let upload_timeout = config.upload_timeout;
     let max_body_bytes = config.max_body_bytes;
     let hsts = config.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000"));
     let store = CachingSessionStore::new(SessionCache::new(), PostgresStore::new(state.pool.clone()));
@@ -166,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .merge(timeline::router())
         .merge(causes::router())
         .merge(action_items::router())
+        .merge(evidence::router(&state))
         .merge(admin)
         // Outermost first: the session, then who is signed in (kept for
         // error pages), then CSRF, then text the database could not store.
@@ -204,13 +228,40 @@ pub fn router(state: AppState) -> Router {
                 // Pages show private data: no shared caches, no back-button copies.
                 .layer(set("cache-control", "no-store"))
                 .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
-                .layer(CompressionLayer::new())
+                // Downloads go out as stored: compressing a large artifact on
+                // the fly would be CPU on the request path for no reader's gain.
+                .layer(CompressionLayer::new().compress_when(
+                    DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
+                ))
                 .layer(middleware::from_fn(render_errors))
                 .layer(middleware::from_fn(catch_panic))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+                .layer(middleware::from_fn_with_state((request_timeout, upload_timeout), time_limit))
                 .layer(DefaultBodyLimit::max(max_body_bytes)),
         )
         .with_state(state)
+}
+
+/// The longest an analysis of one artifact may run.
+const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// This process, as the analysis jobs it leases name it.
+fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!("{}-{}-{}", host.trim(), std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// Every request is answered within its time limit, or gets 503: an upload
+/// within the upload's, every other request within the common one.
+async fn time_limit(
+    State((common, upload)): State<(Duration, Duration)>,
+    request: Request,
+    next: middleware::Next,
+) -> Response {
+    let limit = if evidence::is_upload(request.method(), request.uri().path()) { upload } else { common };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 /// No inline script or style, nothing from elsewhere, no framing.

@@ -1,6 +1,7 @@
 //! The state every handler can reach: the pool, the configuration, and the
 //! bounded places where heavy work runs.
 
+use crate::evidence::worker::Analyser;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub hashing: Hashing,
     /// Where the CPU-heavy steps of requests run, a few at a time.
     pub cpu: CpuPool,
+    /// The artifact store and the worker that analyses what is queued.
+    pub analyser: Analyser,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -2,5 +2,129 @@
 //! profiles, goroutine dumps, execution traces), recognised from their bytes
 //! and read by Debrief itself, with no Go toolchain at run time.
 
+pub mod analysis;
+pub mod api;
+pub mod db;
 pub mod detect;
+pub mod download;
 pub mod gunzip;
+pub mod handlers;
+pub mod part;
+pub mod queue;
+pub mod store;
+pub mod upload;
+pub mod worker;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post},
+};
+use uuid::Uuid;
+
+use self::db::Artifact;
+use crate::{
+    auth::{db::User, domain::Role},
+    error::{AppError, Result},
+    incidents::revision::{self, Change},
+    state::AppState,
+    web::require_role,
+};
+
+/// A multipart body may exceed the upload limit by this much: its field
+/// headers, the note and the boundaries.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+/// The upload route's body limit: the upload limit, not the forms' one.
+fn upload_limit(state: &AppState) -> DefaultBodyLimit {
+    let limit = state.config.max_upload_bytes.saturating_add(MULTIPART_OVERHEAD);
+    DefaultBodyLimit::max(usize::try_from(limit).unwrap_or(usize::MAX))
+}
+
+/// Pages: reading needs a viewer, attaching and removing an editor.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let read = Router::new()
+        .route("/incidents/{reference}/artifacts/{id}", get(handlers::show_artifact))
+        .route("/incidents/{reference}/artifacts/{id}/download", get(download::download_page))
+        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
+    let write = Router::new()
+        .route("/incidents/{reference}/artifacts", post(handlers::upload).layer(upload_limit(state)))
+        .route(
+            "/incidents/{reference}/artifacts/{id}/delete",
+            get(handlers::confirm_remove).post(handlers::remove),
+        )
+        .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
+    read.merge(write)
+}
+
+/// API routes, mounted under `/api/v1`.
+pub fn api_router(state: &AppState) -> Router<AppState> {
+    let read = Router::new()
+        .route("/artifacts/{id}", get(api::show_artifact))
+        .route("/artifacts/{id}/raw", get(download::download_api))
+        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
+    let write = Router::new()
+        .route("/incidents/{id}/artifacts", post(api::upload).layer(upload_limit(state)))
+        .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
+    read.merge(write)
+}
+
+/// Whether a request is an upload, which gets the upload's time limit
+/// rather than the one of every other request.
+pub fn is_upload(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::POST && path.ends_with("/artifacts")
+}
+
+/// Records the attachments in the postmortem's history.
+pub async fn record_attached(
+    state: &AppState,
+    incident_id: Uuid,
+    artifacts: &[Artifact],
+    author: &User,
+) -> Result<()> {
+    let changes: Vec<Change> = artifacts
+        .iter()
+        .map(|artifact| Change {
+            field: part::KEY.into(),
+            old: String::new(),
+            new: <part::Evidence as crate::incidents::document::Records>::history_text(artifact),
+        })
+        .collect();
+    let summary = match artifacts {
+        [one] => format!("Attached {}", one.file_name),
+        many => format!("Attached {} files", many.len()),
+    };
+    let mut tx = state.pool.begin().await?;
+    revision::record_part(&mut tx, &state.document, incident_id, author.id, &summary, &changes).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes an artifact of `incident` (any incident when `None`) and records
+/// it; the sweep drops its content from the store once nothing holds it.
+pub async fn remove_artifact(
+    state: &AppState,
+    incident: Option<Uuid>,
+    id: Uuid,
+    author: &User,
+) -> Result<Artifact> {
+    let mut tx = state.pool.begin().await?;
+    let artifact = db::find_artifact(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    if incident.is_some_and(|incident| incident != artifact.incident_id) {
+        return Err(AppError::NotFound);
+    }
+    if !db::delete_artifact(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    let change = Change {
+        field: part::KEY.into(),
+        old: <part::Evidence as crate::incidents::document::Records>::history_text(&artifact),
+        new: String::new(),
+    };
+    let summary = format!("Removed {}", artifact.file_name);
+    revision::record_part(&mut tx, &state.document, artifact.incident_id, author.id, &summary, &[change])
+        .await?;
+    tx.commit().await?;
+    Ok(artifact)
+}

@@ -36,6 +36,12 @@ const VISITOR_COOKIE: &str = "debrief_csrf";
 /// The same, over HTTPS: `__Host-` keeps a sibling domain from setting it.
 const SECURE_VISITOR_COOKIE: &str = "__Host-debrief_csrf";
 
+/// A multipart form's expected token: such a body (an upload) is streamed,
+/// never read here whole, so the handler checks the `csrf_token` field,
+/// which the form sends before its files, against this.
+#[derive(Debug, Clone)]
+pub struct MultipartToken(pub String);
+
 /// The token for the forms of a visitor without a session, in the request
 /// extensions for [`crate::web::PageCtx`].
 #[derive(Debug, Clone)]
@@ -79,6 +85,11 @@ pub async fn verify_csrf(
             visitor_token
         }
     };
+    if request.headers().get(HEADER).is_none() && is_multipart_form(request.headers()) {
+        let Some(expected) = expected else { return Err(expired()) };
+        request.extensions_mut().insert(MultipartToken(expected));
+        return Ok(next.run(request).await);
+    }
     let (parts, body) = request.into_parts();
     let (provided, body) = match parts.headers.get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(token) => (Some(token.to_owned()), body),
@@ -91,13 +102,24 @@ pub async fn verify_csrf(
     let valid = matches!((&expected, &provided), (Some(e), Some(p)) if secrets_match(e, p));
     if !valid {
         tracing::warn!(had_token = provided.is_some(), "refused a request without a valid CSRF token");
-        return Err(AppError::Forbidden(
-            "This form has expired or did not come from Debrief, so nothing was changed. \
-             Reload the page and try again."
-                .into(),
-        ));
+        return Err(expired());
     }
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+fn expired() -> AppError {
+    AppError::Forbidden(
+        "This form has expired or did not come from Debrief, so nothing was changed. \
+         Reload the page and try again."
+            .into(),
+    )
+}
+
+fn is_multipart_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
 /// The visitor's token from their cookie, if it has the shape we give it.

@@ -18,6 +18,11 @@ document.addEventListener("submit", (event) => {
     return;
   }
   const section = form.closest("[data-live]");
+  if (section && form.hasAttribute("data-upload") && window.XMLHttpRequest && window.DataTransfer) {
+    event.preventDefault();
+    uploadInPlace(form, section);
+    return;
+  }
   if (section && section.id && !form.hasAttribute("data-plain") && form.method.toLowerCase() === "post" && window.fetch) {
     event.preventDefault();
     submitInPlace(form, section);
@@ -112,6 +117,109 @@ async function submitInPlace(form, section) {
     form.submit();
   }
 }
+
+/** Sends one file of an upload form, reporting its progress; resolves with the answer. */
+function sendFile(form, file, line) {
+  return new Promise((resolve) => {
+    const data = new FormData();
+    ["note", "timeline_event_id"].forEach((name) => {
+      const field = form.elements.namedItem(name);
+      if (field && field.value) data.append(name, field.value);
+    });
+    data.append("file", file, file.name);
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("X-CSRF-Token", form.elements.namedItem("csrf_token").value);
+    request.setRequestHeader(PART_HEADER, "evidence");
+    const bar = line.querySelector("progress");
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) bar.value = event.loaded / event.total;
+    });
+    request.addEventListener("load", () => resolve({ ok: request.status < 300, status: request.status, text: request.responseText }));
+    request.addEventListener("error", () => resolve({ ok: false, status: 0, text: "" }));
+    request.send(data);
+  });
+}
+
+/** Why the server refused a file, from its answer. */
+function refusal(answer) {
+  if (answer.status === 0) return "the connection failed";
+  const page = new DOMParser().parseFromString(answer.text, "text/html");
+  const message = page.querySelector(".flash-error, .error-message, main p");
+  return message ? message.textContent.trim() : `refused (${answer.status})`;
+}
+
+/** Uploads the chosen files one by one, each with its progress, then shows the evidence part anew. */
+async function uploadInPlace(form, section) {
+  const input = form.querySelector("input[type=file]");
+  const files = Array.from(input.files);
+  if (files.length === 0) return;
+  const list = form.querySelector("[data-upload-progress]");
+  list.replaceChildren();
+  list.hidden = false;
+  form.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+  let last = null;
+  let failed = false;
+  for (const file of files) {
+    const line = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = file.name;
+    const bar = document.createElement("progress");
+    bar.max = 1;
+    bar.value = 0;
+    line.append(name, " ", bar);
+    list.append(line);
+    const answer = await sendFile(form, file, line);
+    if (answer.ok) {
+      bar.value = 1;
+      last = answer;
+    } else {
+      failed = true;
+      const why = document.createElement("span");
+      why.className = "error-text";
+      why.textContent = ` ${refusal(answer)}`;
+      line.append(why);
+    }
+  }
+  form.querySelectorAll("button").forEach((button) => { button.disabled = false; });
+  if (last && !failed) {
+    const page = new DOMParser().parseFromString(last.text, "text/html");
+    const fresh = page.querySelector(`.doc-part[id="${CSS.escape(section.id)}"]`);
+    if (fresh) {
+      section.replaceWith(document.importNode(fresh, true));
+      showFlashes(page.querySelectorAll("body > .flash, main > .flash"));
+      page.querySelectorAll(".doc-part[id]").forEach((part) => {
+        if (part === fresh) return;
+        const old = document.querySelector(`.doc-part[id="${CSS.escape(part.id)}"]`);
+        if (old) old.replaceWith(document.importNode(part, true));
+      });
+      page.querySelectorAll(".toc-update[data-section]").forEach(updateContents);
+      markContents();
+      showAges();
+    }
+  }
+}
+
+/** Files dropped on an upload form's zone are uploaded as if chosen. */
+document.addEventListener("dragover", (event) => {
+  const zone = event.target instanceof Element && event.target.closest("[data-drop-zone]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.add("is-dragging");
+});
+document.addEventListener("dragleave", (event) => {
+  const zone = event.target instanceof Element && event.target.closest("[data-drop-zone]");
+  if (zone) zone.classList.remove("is-dragging");
+});
+document.addEventListener("drop", (event) => {
+  const zone = event.target instanceof Element && event.target.closest("[data-drop-zone]");
+  if (!zone || !event.dataTransfer || event.dataTransfer.files.length === 0) return;
+  event.preventDefault();
+  zone.classList.remove("is-dragging");
+  const form = zone.closest("form");
+  form.querySelector("input[type=file]").files = event.dataTransfer.files;
+  form.requestSubmit();
+});
 
 /** Loads the edit page of a part and puts its form where the part's text stands. */
 async function openInPlace(link) {
@@ -210,6 +318,7 @@ function showAges() {
 }
 
 document.querySelectorAll("button[data-print]").forEach((button) => { button.hidden = false; });
+document.querySelectorAll(".drop-hint").forEach((hint) => { hint.hidden = false; });
 markContents();
 showAges();
 setInterval(showAges, 30000);

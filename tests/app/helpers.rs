@@ -53,6 +53,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        debrief::install_tls_provider();
         let database = format!("debrief_test_{}", Uuid::new_v4().simple());
         let server = server_url();
         let database_url = match &options.database_host {
@@ -83,6 +84,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// The app's data directory (its spool, and the artifact store by default).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self._data_dir.path
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.
@@ -201,6 +207,8 @@ impl Client {
 
     /// A client that sends `headers` with every request.
     pub fn with_headers(base: &str, headers: reqwest::header::HeaderMap) -> Client {
+        // The app's HTTPS clients use ring; reqwest here shares its build.
+        debrief::install_tls_provider();
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
             .default_headers(headers)

@@ -18,6 +18,7 @@ mod demo;
 mod document;
 mod editing;
 mod error_pages;
+mod evidence;
 mod hardening;
 mod history_view;
 mod incident_list;

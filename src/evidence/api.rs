@@ -1,0 +1,63 @@
+//! Artifact calls of the JSON API.
+
+use axum::{
+    Json,
+    extract::{Extension, Multipart, State},
+    http::StatusCode,
+};
+use serde_json::{Value, json};
+
+use super::{
+    db::{self, Artifact},
+    upload::{self, TokenCheck},
+};
+use crate::{
+    error::{AppError, Result},
+    incidents::path::IncidentPath,
+    state::AppState,
+    web::{CurrentUser, path::RecordId},
+};
+
+/// An artifact as the API shows it, with its analysis when there is one.
+pub fn artifact_json(artifact: &Artifact, analysis: Option<Value>) -> Value {
+    let mut value = serde_json::to_value(artifact).unwrap_or_else(|_| json!({}));
+    value["analysis"] = analysis.unwrap_or(Value::Null);
+    value
+}
+
+/// `POST /api/v1/incidents/{id}/artifacts`: multipart, a `file` field (or
+/// several) and optional `note` and `timeline_event_id`; 201 with the
+/// artifact, or with `{"artifacts": [...]}` for several files.
+#[tracing::instrument(skip_all)]
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    IncidentPath(incident): IncidentPath,
+    multipart: std::result::Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let mut multipart = multipart.map_err(|_| {
+        AppError::UnsupportedMediaType("Send the upload as multipart/form-data with a file field.".into())
+    })?;
+    let limit = state.config.max_upload_bytes;
+    let received = upload::receive(&mut multipart, &state.analyser.store, limit, TokenCheck::Done).await?;
+    let artifacts = upload::attach(&state, incident.id, received, user.0.id).await?;
+    super::record_attached(&state, incident.id, &artifacts, &user.0).await?;
+    let mut shown = Vec::with_capacity(artifacts.len());
+    for artifact in &artifacts {
+        shown.push(artifact_json(artifact, db::analysis_of(&state.pool, artifact.id).await?));
+    }
+    let body = match shown.len() {
+        1 => shown.remove(0),
+        _ => json!({ "artifacts": shown }),
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// `GET /api/v1/artifacts/{id}`: the artifact with its analysis (`null`
+/// while `analysis_status` is `pending`).
+#[tracing::instrument(skip_all)]
+pub async fn show_artifact(State(state): State<AppState>, RecordId(id): RecordId) -> Result<Json<Value>> {
+    let artifact = db::find_artifact(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let analysis = db::analysis_of(&state.pool, id).await?;
+    Ok(Json(artifact_json(&artifact, analysis)))
+}

@@ -1,0 +1,127 @@
+//! The evidence pages: attaching files from the incident page, an
+//! artifact's own page, and removing one.
+
+use askama::Template;
+use axum::{
+    extract::{Extension, Multipart, State},
+    response::{Html, Response},
+};
+
+use super::{
+    db::{self, Artifact},
+    part::{KEY, human_size},
+    upload::{self, TokenCheck},
+};
+use crate::{
+    error::{AppError, Result, render},
+    incidents::{
+        db::Incident,
+        document::{self, PartRequest},
+        path::IncidentPath,
+    },
+    state::AppState,
+    web::{CurrentUser, Flash, PageCtx, confirm::ConfirmPage, csrf::MultipartToken, path::RecordId},
+};
+
+/// `POST /incidents/{reference}/artifacts`: the upload form, with or
+/// without the page's script (which sends the token as a header and wants
+/// the part back).
+#[tracing::instrument(skip_all)]
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    IncidentPath(incident): IncidentPath,
+    token: Option<Extension<MultipartToken>>,
+    request: PartRequest,
+    multipart: std::result::Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response> {
+    let mut multipart = multipart
+        .map_err(|_| AppError::UnsupportedMediaType("The upload form sends multipart/form-data.".into()))?;
+    let check = match &token {
+        Some(Extension(MultipartToken(expected))) => TokenCheck::Field(expected),
+        None => TokenCheck::Done,
+    };
+    let limit = state.config.max_upload_bytes;
+    let received = upload::receive(&mut multipart, &state.analyser.store, limit, check).await?;
+    let artifacts = upload::attach(&state, incident.id, received, user.0.id).await?;
+    super::record_attached(&state, incident.id, &artifacts, &user.0).await?;
+    let flash = match artifacts.as_slice() {
+        [one] => Flash::success(format!("Attached {}.", one.file_name)),
+        many => Flash::success(format!("Attached {} files.", many.len())),
+    };
+    document::saved(&state, request, &incident, KEY, flash).await
+}
+
+#[derive(Template)]
+#[template(path = "evidence/show.html")]
+pub struct ArtifactPage {
+    pub ctx: PageCtx,
+    pub incident: Incident,
+    pub artifact: Artifact,
+    pub analysis: Option<serde_json::Value>,
+    pub analysis_text: String,
+}
+
+impl ArtifactPage {
+    fn size(&self) -> String {
+        human_size(self.artifact.size)
+    }
+}
+
+/// `GET /incidents/{reference}/artifacts/{id}`
+#[tracing::instrument(skip_all)]
+pub async fn show_artifact(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+) -> Result<Html<String>> {
+    let artifact = find_of(&state, &incident, id).await?;
+    let analysis = db::analysis_of(&state.pool, id).await?;
+    let analysis_text = analysis
+        .as_ref()
+        .map(|value| serde_json::to_string_pretty(value).unwrap_or_default())
+        .unwrap_or_default();
+    state.cpu.render(ArtifactPage { ctx, incident, artifact, analysis, analysis_text }).await
+}
+
+/// `GET /incidents/{reference}/artifacts/{id}/delete`: the confirmation,
+/// for a browser without the page's script.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_remove(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+) -> Result<Html<String>> {
+    let artifact = find_of(&state, &incident, id).await?;
+    render(&ConfirmPage {
+        ctx,
+        question: "Remove this file from the postmortem?".into(),
+        detail: format!("{} ({}, {})", artifact.file_name, artifact.format, human_size(artifact.size)),
+        action: format!("/incidents/{}/artifacts/{id}/delete", incident.reference),
+        confirm: "Remove the file".into(),
+        back: format!("/incidents/{}#evidence", incident.reference),
+    })
+}
+
+/// `POST /incidents/{reference}/artifacts/{id}/delete`
+#[tracing::instrument(skip_all)]
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    request: PartRequest,
+) -> Result<Response> {
+    let removed = super::remove_artifact(&state, Some(incident.id), id, &user.0).await?;
+    let flash = Flash::success(format!("Removed {}.", removed.file_name));
+    document::saved(&state, request, &incident, KEY, flash).await
+}
+
+async fn find_of(state: &AppState, incident: &Incident, id: uuid::Uuid) -> Result<Artifact> {
+    db::find_artifact(&state.pool, id)
+        .await?
+        .filter(|a| a.incident_id == incident.id)
+        .ok_or(AppError::NotFound)
+}

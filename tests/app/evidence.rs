@@ -1,0 +1,312 @@
+//! Evidence: uploads streamed to the store, kept once per content, read
+//! back exactly and only as attachments; the upload form with and without
+//! the page's script; what a failed upload leaves (nothing).
+
+use std::path::Path;
+
+use debrief::auth::domain::Role;
+use reqwest::{
+    Method,
+    multipart::{Form, Part},
+};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, api_error, extract_csrf};
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).unwrap()
+}
+
+fn file_form(name: &str, bytes: Vec<u8>) -> Form {
+    Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()))
+}
+
+/// Files under `dir` (recursively), or 0 when it does not exist.
+fn files_under(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .map(|entry| entry.unwrap().path())
+        .map(|path| if path.is_dir() { files_under(&path) } else { 1 })
+        .sum()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn upload(app: &TestApp, incident: &str, token: &str, form: Form) -> reqwest::Response {
+    let path = format!("/api/v1/incidents/{incident}/artifacts");
+    app.api(Method::POST, &path, token).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_uploaded_trace_is_recognised_from_its_bytes_and_read_back_exactly() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let trace = fixture("traces/trace.out");
+
+    let response = upload(&app, &incident, &token, file_form("whatever.txt", trace.clone())).await;
+
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["format"], "go_trace");
+    assert_eq!(created["size"], trace.len());
+    assert_eq!(created["sha256"], sha256_hex(&trace));
+    assert_eq!(created["analysis_status"], "done");
+    assert_eq!(created["analysis"]["go_version"], "1.19");
+    let id = created["id"].as_str().unwrap();
+    let shown = app.api_json(&format!("/api/v1/artifacts/{id}"), &token).await;
+    assert_eq!(shown["analysis"]["format"], "go_trace");
+    let raw = app.api(Method::GET, &format!("/api/v1/artifacts/{id}/raw"), &token).send().await.unwrap();
+    assert_eq!(raw.status(), 200);
+    assert_eq!(raw.headers()["content-type"], "application/octet-stream");
+    assert_eq!(raw.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        raw.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"whatever.txt\"")
+    );
+    assert_eq!(raw.bytes().await.unwrap().as_ref(), trace.as_slice());
+}
+
+#[tokio::test]
+async fn an_html_or_svg_upload_never_renders_in_our_origin() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(document.cookie)'><script>alert(1)</script></svg>";
+
+    let created: Value =
+        upload(&app, &incident, &token, file_form("x.svg", svg.to_vec())).await.json().await.unwrap();
+
+    assert_eq!(created["format"], "other");
+    assert_eq!(created["analysis_status"], "none");
+    let id = created["id"].as_str().unwrap();
+    let download = browser.get(&format!("/incidents/INC-1/artifacts/{id}/download")).await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/octet-stream");
+    assert!(download.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert!(download.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert_eq!(download.bytes().await.unwrap().as_ref(), svg);
+    let page = browser.get_text("/incidents/INC-1").await;
+    assert!(
+        page.contains("x.svg") && !page.contains("<svg xmlns"),
+        "the page names the file, never embeds it"
+    );
+}
+
+#[tokio::test]
+async fn the_same_content_twice_is_stored_once() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let dump = fixture("traces/trace.out");
+
+    for name in ["first.out", "second.out"] {
+        assert_eq!(upload(&app, &incident, &token, file_form(name, dump.clone())).await.status(), 201);
+    }
+
+    assert_eq!(app.count("select count(*) from artifact").await, 2);
+    assert_eq!(app.count("select count(*) from artifact_blob").await, 1);
+    assert_eq!(files_under(&app.data_dir().join("artifacts")), 1);
+    assert_eq!(files_under(&app.data_dir().join("spool")), 0, "no spool file outlives its upload");
+}
+
+#[tokio::test]
+async fn an_upload_past_the_limit_gets_413_and_leaves_nothing() {
+    let options = crate::helpers::Options {
+        vars: [("DEBRIEF_MAX_UPLOAD_BYTES".to_owned(), "100000".to_owned())].into(),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(options).await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let sized = upload(&app, &incident, &token, file_form("big.bin", vec![7u8; 150_000])).await;
+    // A chunked body has no length to refuse up front: it is cut off as it streams.
+    let chunks = futures_util::stream::iter((0..30).map(|_| Ok::<_, std::io::Error>(vec![9u8; 10_000])));
+    let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("chunked.bin");
+    let chunked = upload(&app, &incident, &token, Form::new().part("file", part)).await;
+    // Within the body limit, over the file limit.
+    let just_over = upload(&app, &incident, &token, file_form("over.bin", vec![1u8; 100_001])).await;
+
+    for response in [sized, chunked, just_over] {
+        let (status, code, message) = api_error(response).await;
+        assert_eq!((status, code.as_str()), (413, "payload_too_large"), "{message}");
+    }
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+    assert_eq!(app.count("select count(*) from artifact_blob").await, 0);
+    assert_eq!(files_under(&app.data_dir().join("artifacts")), 0);
+    assert_eq!(files_under(&app.data_dir().join("spool")), 0);
+    let fits = upload(&app, &incident, &token, file_form("fits.bin", vec![1u8; 99_000])).await;
+    assert_eq!(fits.status(), 201, "a file within the limit is taken");
+}
+
+#[tokio::test]
+async fn bytes_named_like_a_profile_that_are_not_one_are_refused() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+
+    let (status, _, message) =
+        api_error(upload(&app, &incident, &token, file_form("cpu.pb.gz", random)).await).await;
+
+    assert_eq!(status, 422);
+    assert!(message.contains("cpu.pb.gz is named like a profile"), "{message}");
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+    assert_eq!(files_under(&app.data_dir().join("artifacts")), 0);
+}
+
+#[tokio::test]
+async fn an_upload_without_a_file_or_with_an_unknown_field_is_refused_clearly() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let empty = api_error(upload(&app, &incident, &token, Form::new().text("note", "no file")).await).await;
+    let unknown = api_error(
+        upload(&app, &incident, &token, file_form("a.txt", b"x".to_vec()).text("owner", "bo")).await,
+    )
+    .await;
+    let not_multipart = app
+        .api(Method::POST, &format!("/api/v1/incidents/{incident}/artifacts"), &token)
+        .json(&serde_json::json!({"file": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let stranger_event =
+        file_form("a.txt", b"x".to_vec()).text("timeline_event_id", uuid::Uuid::new_v4().to_string());
+    let stranger = api_error(upload(&app, &incident, &token, stranger_event).await).await;
+
+    assert_eq!((empty.0, empty.2.contains("Choose a file")), (400, true), "{empty:?}");
+    assert_eq!((unknown.0, unknown.2.contains("\"owner\" is not one of them")), (400, true), "{unknown:?}");
+    assert_eq!(api_error(not_multipart).await.0, 415);
+    assert_eq!((stranger.0, stranger.2.contains("not one of this incident's")), (400, true), "{stranger:?}");
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+}
+
+#[tokio::test]
+async fn the_upload_form_works_without_javascript_with_its_token_in_the_form() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    app.open_incident(&editor).await;
+    assert_eq!(browser.get("/incidents/INC-1?edit=evidence").await.status(), 303);
+    let page = browser.get_text("/incidents/INC-1").await;
+    assert!(page.contains("enctype=\"multipart/form-data\""), "the form uploads files");
+    let token = extract_csrf(&page).unwrap();
+    let send = |form: Form| {
+        let browser = browser.clone();
+        async move {
+            browser.http.post(browser.url("/incidents/INC-1/artifacts")).multipart(form).send().await.unwrap()
+        }
+    };
+
+    let without = send(file_form("dump.txt", b"goroutine 1 [running]:\nmain.main()\n".to_vec())).await;
+    let wrong = send(
+        Form::new().text("csrf_token", "forged").part("file", Part::bytes(b"x".to_vec()).file_name("a")),
+    )
+    .await;
+    let token_after_file = send(file_form("a.txt", b"x".to_vec()).text("csrf_token", token.clone())).await;
+    let uploaded = send(
+        Form::new()
+            .text("csrf_token", token.clone())
+            .text("note", "taken at the stall")
+            .part("file", Part::bytes(fixture("traces/trace.out")).file_name("trace.out")),
+    )
+    .await;
+
+    for refused in [without, wrong, token_after_file] {
+        assert_eq!(refused.status(), 403);
+    }
+    assert_eq!(uploaded.status(), 303);
+    assert_eq!(uploaded.headers()["location"], "/incidents/INC-1#evidence");
+    let page = browser.get_text("/incidents/INC-1").await;
+    assert!(page.contains("Attached trace.out."), "{page}");
+    assert!(page.contains("taken at the stall") && page.contains("Go execution trace, format 1.19"));
+    assert_eq!(app.count("select count(*) from artifact").await, 1);
+    let history = browser.get_text("/incidents/INC-1/history").await;
+    assert!(history.contains("Attached trace.out"), "the attachment is in the history");
+}
+
+#[tokio::test]
+async fn a_viewer_reads_and_downloads_evidence_but_cannot_add_or_remove_it() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, editor_token) = app.open_incident(&editor).await;
+    let created: Value =
+        upload(&app, &incident, &editor_token, file_form("trace.out", fixture("traces/trace.out")))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (viewer, browser) = app.signed_in(Role::Viewer).await;
+    let viewer_token = app.api_token(&viewer).await;
+
+    let read = browser.get(&format!("/incidents/INC-1/artifacts/{id}")).await;
+    let download = browser.get(&format!("/incidents/INC-1/artifacts/{id}/download")).await;
+    let api_upload = upload(&app, &incident, &viewer_token, file_form("a.txt", b"x".to_vec())).await;
+    let token = browser.csrf_token("/incidents/INC-1").await;
+    let removal = browser
+        .post_form(&format!("/incidents/INC-1/artifacts/{id}/delete"), &[("csrf_token", &token)])
+        .await;
+
+    assert_eq!(read.status(), 200);
+    assert!(read.text().await.unwrap().contains("Go execution trace"));
+    assert_eq!(download.status(), 200);
+    assert_eq!(api_upload.status(), 403);
+    assert_eq!(removal.status(), 403);
+    assert_eq!(app.count("select count(*) from artifact").await, 1);
+}
+
+#[tokio::test]
+async fn a_removed_artifact_leaves_the_page_and_its_content_goes_once_nothing_holds_it() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let trace = fixture("traces/trace.out");
+    let first: Value =
+        upload(&app, &incident, &token, file_form("a.out", trace.clone())).await.json().await.unwrap();
+    let second: Value =
+        upload(&app, &incident, &token, file_form("b.out", trace.clone())).await.json().await.unwrap();
+    let csrf = browser.csrf_token("/incidents/INC-1").await;
+
+    for artifact in [&first, &second] {
+        let path = format!("/incidents/INC-1/artifacts/{}/delete", artifact["id"].as_str().unwrap());
+        assert_eq!(browser.post_form(&path, &[("csrf_token", &csrf)]).await.status(), 303);
+    }
+
+    let page = browser.get_text("/incidents/INC-1").await;
+    assert!(page.contains("Removed b.out.") && !page.contains("a.out"), "{page}");
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+    // The content stays an hour (an upload of the same bytes may be in flight), then goes.
+    assert_eq!(files_under(&app.data_dir().join("artifacts")), 1);
+    sqlx::query("update artifact_blob set last_attached = now() - interval '2 hours'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let analyser = analyser_of(&app);
+    assert_eq!(analyser.sweep().await.unwrap(), 1);
+    assert_eq!(files_under(&app.data_dir().join("artifacts")), 0);
+    assert_eq!(app.count("select count(*) from artifact_blob").await, 0);
+}
+
+/// An analysis worker on the test app's database and store, as a second
+/// process would run one.
+fn analyser_of(app: &TestApp) -> debrief::evidence::worker::Analyser {
+    let config = debrief::config::StorageConfig::Local { dir: app.data_dir().join("artifacts") };
+    let store =
+        debrief::evidence::store::ArtifactStore::open(&config, &app.data_dir().join("spool-2")).unwrap();
+    debrief::evidence::worker::Analyser {
+        pool: app.pool.clone(),
+        store,
+        max_bytes: 1 << 28,
+        timeout: std::time::Duration::from_secs(60),
+        name: "test-worker".into(),
+        wake: Default::default(),
+    }
+}
