@@ -136,7 +136,7 @@ fn go_g2(x: f64) -> String {
     let exp_form = format!("{x:.1e}");
     let (mantissa, exponent) = exp_form.split_once('e').unwrap_or((&exp_form, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    if exponent < -4 || exponent >= 2 {
+    if !(-4..2).contains(&exponent) {
         let mantissa = trim_zeros(mantissa);
         let sign = if exponent < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exponent.abs());

@@ -42,7 +42,12 @@ pub struct Graph {
 impl Graph {
     /// Adds the samples of `profile` chosen by `keep`, each weighted by
     /// `weight` (its value, or the negated value for a diff's base).
-    pub fn add_profile(&mut self, profile: &Profile, weight: impl Fn(&[i64]) -> i64, keep: impl Fn(usize) -> bool) {
+    pub fn add_profile(
+        &mut self,
+        profile: &Profile,
+        weight: impl Fn(&[i64]) -> i64,
+        keep: impl Fn(usize) -> bool,
+    ) {
         let location_nodes: Vec<Vec<usize>> =
             (0..profile.locations.len()).map(|l| self.location_nodes(profile, l)).collect();
         let mut seen_nodes = HashSet::new();
@@ -62,14 +67,14 @@ impl Graph {
                     if seen_nodes.insert(node) {
                         self.nodes[node].cum = self.nodes[node].cum.wrapping_add(w);
                     }
-                    if let Some(caller) = parent.filter(|caller| *caller != node) {
-                        if seen_edges.insert((caller, node)) {
-                            // An inlined line is any but the location's outermost one.
-                            let inline = ni != nodes.len() - 1;
-                            let edge = self.edges.entry((caller, node)).or_insert(Edge { weight: 0, inline });
-                            edge.weight = edge.weight.wrapping_add(w);
-                            edge.inline &= inline;
-                        }
+                    if let Some(caller) = parent.filter(|caller| *caller != node)
+                        && seen_edges.insert((caller, node))
+                    {
+                        // An inlined line is any but the location's outermost one.
+                        let inline = ni != nodes.len() - 1;
+                        let edge = self.edges.entry((caller, node)).or_insert(Edge { weight: 0, inline });
+                        edge.weight = edge.weight.wrapping_add(w);
+                        edge.inline &= inline;
                     }
                     parent = Some(node);
                 }

@@ -88,7 +88,11 @@ pub fn analyse(profile: &Profile, sample_type: Option<&str>) -> Result<PprofAnal
 }
 
 /// Target minus base for one sample type (the target's default when `None`).
-pub fn analyse_diff(base: &Profile, target: &Profile, sample_type: Option<&str>) -> Result<PprofDiff, ProfileError> {
+pub fn analyse_diff(
+    base: &Profile,
+    target: &Profile,
+    sample_type: Option<&str>,
+) -> Result<PprofDiff, ProfileError> {
     let (sample_type, table) = diff::diff_table(base, target, sample_type)?;
     Ok(PprofDiff { format: "pprof_diff", sample_type, top: entries(&table) })
 }

@@ -107,10 +107,7 @@ impl Profile {
     /// Sum of one value over all samples (absolute values, as pprof totals;
     /// wrapping on overflow as pprof's int64 arithmetic does).
     pub fn total(&self, index: usize) -> i64 {
-        self.samples
-            .iter()
-            .map(|s| s.values[index].wrapping_abs())
-            .fold(0i64, i64::wrapping_add)
+        self.samples.iter().map(|s| s.values[index].wrapping_abs()).fold(0i64, i64::wrapping_add)
     }
 
     /// The same profile with every location's symbols forgotten: what

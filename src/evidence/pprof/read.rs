@@ -76,9 +76,9 @@ pub fn read_profile(bytes: &[u8], max_decompressed: u64) -> Result<Profile, Prof
     }
     match detect::detect(&plain[..plain.len().min(4096)]) {
         Format::PprofText { kind, .. } => text::read_text(&plain, kind),
-        Format::GoroutineDump { .. } | Format::GoTrace { .. } => Err(ProfileError::NotAProfile(
-            "it is a goroutine dump or an execution trace".to_string(),
-        )),
+        Format::GoroutineDump { .. } | Format::GoTrace { .. } => {
+            Err(ProfileError::NotAProfile("it is a goroutine dump or an execution trace".to_string()))
+        }
         Format::Pprof { .. } | Format::Other => read_proto(&plain),
     }
 }
@@ -104,7 +104,8 @@ fn from_proto(raw: proto::Profile) -> Result<Profile, ProfileError> {
         .enumerate()
         .map(|(i, vt)| strings.value_type(vt, &format!("sample type {i}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let period_type = raw.period_type.as_ref().map(|vt| strings.value_type(vt, "the period type")).transpose()?;
+    let period_type =
+        raw.period_type.as_ref().map(|vt| strings.value_type(vt, "the period type")).transpose()?;
     let default_name = strings.get(raw.default_sample_type, "the default sample type")?;
     let name_of = |index: Str| raw.string_table.get(index).map_or("", String::as_str);
     // pprof falls back to the last sample type when the default names none of them.
@@ -166,7 +167,8 @@ fn read_functions(raw: &[proto::Function], strings: &Strings) -> Result<(Vec<Fun
     let mut functions = Vec::with_capacity(raw.len());
     for (index, f) in raw.iter().enumerate() {
         let what = format!("function {}", f.id);
-        functions.push(Function { name: strings.get(f.name, &what)?, filename: strings.get(f.filename, &what)? });
+        functions
+            .push(Function { name: strings.get(f.name, &what)?, filename: strings.get(f.filename, &what)? });
         strings.get(f.system_name, &what)?;
         register(&mut ids, "function", f.id, index)?;
     }
@@ -227,7 +229,9 @@ fn read_sample(
     let locations = raw
         .location_id
         .iter()
-        .map(|id| location_ids.get(id).copied().ok_or(ProfileError::UnknownLocation { sample: index, id: *id }))
+        .map(|id| {
+            location_ids.get(id).copied().ok_or(ProfileError::UnknownLocation { sample: index, id: *id })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut labels = Vec::new();
     let mut num_labels = Vec::new();

@@ -42,7 +42,9 @@ pub fn tags(profile: &Profile, index: usize) -> Vec<TagBreakdown> {
             let total = values.values().fold(0i64, |sum, v| sum.wrapping_add(*v));
             let mut values: Vec<TagValue> =
                 values.into_iter().map(|(value, total)| TagValue { value, total }).collect();
-            values.sort_by(|a, b| b.total.unsigned_abs().cmp(&a.total.unsigned_abs()).then_with(|| a.value.cmp(&b.value)));
+            values.sort_by(|a, b| {
+                b.total.unsigned_abs().cmp(&a.total.unsigned_abs()).then_with(|| a.value.cmp(&b.value))
+            });
             TagBreakdown { key, total, values }
         })
         .collect()

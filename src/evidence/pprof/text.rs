@@ -17,7 +17,8 @@ static HEAP_HEADER: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HEAP_SAMPLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(-?\d+): *(-?\d+) *\[ *(\d+): *(\d+) *\] @([ x0-9a-f]*)").unwrap());
-static CONTENTION_SAMPLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d+) *(\d+) @([ x0-9a-f]*)").unwrap());
+static CONTENTION_SAMPLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d+) *(\d+) @([ x0-9a-f]*)").unwrap());
 static HEX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"0x[0-9a-f]+").unwrap());
 /// `#\t0x4be00d\tsync.(*Mutex).Lock+0x8d\t/usr/lib/go/src/sync/mutex.go:90`, or `#\t0x4be00d` alone.
 static SYMBOL: LazyLock<Regex> = LazyLock::new(|| {
@@ -34,7 +35,9 @@ pub(super) fn read_text(bytes: &[u8], kind: TextProfile) -> Result<Profile, Prof
     };
     let mut record: Option<Record> = None;
     if let Some((number, line)) = builder.pending_first.take() {
-        record = Some(builder.parse_sample(&line).map_err(|message| ProfileError::Text { line: number, message })?);
+        record = Some(
+            builder.parse_sample(&line).map_err(|message| ProfileError::Text { line: number, message })?,
+        );
     }
     for (number, line) in lines {
         if line.starts_with("MAPPED_LIBRARIES:") || line.starts_with("--- Memory map:") {
@@ -55,7 +58,8 @@ pub(super) fn read_text(bytes: &[u8], kind: TextProfile) -> Result<Profile, Prof
         if let Some(done) = record.take() {
             builder.finish(done);
         }
-        record = Some(builder.parse_sample(line).map_err(|message| ProfileError::Text { line: number, message })?);
+        record =
+            Some(builder.parse_sample(line).map_err(|message| ProfileError::Text { line: number, message })?);
     }
     if let Some(done) = record.take() {
         builder.finish(done);
@@ -92,9 +96,9 @@ struct Record {
 impl Record {
     fn add_symbol(&mut self, captures: &regex::Captures) {
         let Ok(pc) = u64::from_str_radix(&captures[1], 16) else { return };
-        let named = captures.get(2).map(|name| {
-            (name.as_str().to_string(), captures.get(3).map_or("", |f| f.as_str()).to_string())
-        });
+        let named = captures
+            .get(2)
+            .map(|name| (name.as_str().to_string(), captures.get(3).map_or("", |f| f.as_str()).to_string()));
         self.symbols.push((pc, named));
     }
 }
@@ -109,7 +113,8 @@ fn heap_builder(lines: &mut Lines) -> Result<Builder, ProfileError> {
         "" => 0,
         digits => digits.parse::<i64>().map_err(|_| bad("the sampling rate is not a number"))?,
     };
-    let has_alloc = (captures[3] != captures[1] && &captures[3] != "0") || (captures[4] != captures[2] && &captures[4] != "0");
+    let has_alloc = (captures[3] != captures[1] && &captures[3] != "0")
+        || (captures[4] != captures[2] && &captures[4] != "0");
     // pprof's reading of the sampling kinds: `heap/N` means a rate of N/2.
     let (rate, scaled) = match &captures[5] {
         "heapz_v2" | "heap_v2" => (period, true),
@@ -119,7 +124,12 @@ fn heap_builder(lines: &mut Lines) -> Result<Builder, ProfileError> {
     };
     let types: &[(&str, &str)] = if has_alloc {
         // Alloc before inuse, so that the default (last) type is inuse_space.
-        &[("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes")]
+        &[
+            ("alloc_objects", "count"),
+            ("alloc_space", "bytes"),
+            ("inuse_objects", "count"),
+            ("inuse_space", "bytes"),
+        ]
     } else {
         &[("objects", "count"), ("space", "bytes")]
     };
@@ -145,8 +155,10 @@ fn contention_builder(lines: &mut Lines) -> Result<Builder, ProfileError> {
             break;
         };
         let number_of = |value: &str| {
-            parse_go_int(value.trim())
-                .ok_or_else(|| ProfileError::Text { line: number, message: format!("{} is not a number", value.trim()) })
+            parse_go_int(value.trim()).ok_or_else(|| ProfileError::Text {
+                line: number,
+                message: format!("{} is not a number", value.trim()),
+            })
         };
         match key.trim() {
             "cycles/second" => cpu_hz = number_of(value)?,
@@ -154,12 +166,19 @@ fn contention_builder(lines: &mut Lines) -> Result<Builder, ProfileError> {
             "ms since reset" => builder.profile.duration_nanos = number_of(value)?.saturating_mul(1_000_000),
             "discarded samples" => {}
             other => {
-                return Err(ProfileError::Text { line: number, message: format!("unknown attribute {other:?}") });
+                return Err(ProfileError::Text {
+                    line: number,
+                    message: format!("unknown attribute {other:?}"),
+                });
             }
         }
     }
     builder.kind = Kind::Contention { cpu_hz };
-    builder.set_types(&[("contentions", "count"), ("delay", "nanoseconds")], ("contentions", "count"), period);
+    builder.set_types(
+        &[("contentions", "count"), ("delay", "nanoseconds")],
+        ("contentions", "count"),
+        period,
+    );
     // The first sample line was read while looking for attributes: parse it now.
     if let Some((number, line)) = rest.pop() {
         builder.pending_first = Some((number, line.to_string()));
@@ -207,9 +226,11 @@ impl Builder {
     }
 
     fn set_types(&mut self, types: &[(&str, &str)], period_type: (&str, &str), period: i64) {
-        let types = types.iter().map(|(kind, unit)| ValueType { kind: self.intern(kind), unit: self.intern(unit) });
+        let types =
+            types.iter().map(|(kind, unit)| ValueType { kind: self.intern(kind), unit: self.intern(unit) });
         self.profile.sample_types = types.collect();
-        self.profile.period_type = Some(ValueType { kind: self.intern(period_type.0), unit: self.intern(period_type.1) });
+        self.profile.period_type =
+            Some(ValueType { kind: self.intern(period_type.0), unit: self.intern(period_type.1) });
         self.profile.period = period;
     }
 
@@ -236,10 +257,16 @@ impl Builder {
             if !record.symbols.is_empty() && named.is_empty() {
                 continue;
             }
-            let lines: Vec<Option<usize>> = named.into_iter().map(|named| self.function(named.as_ref())).collect();
+            let lines: Vec<Option<usize>> =
+                named.into_iter().map(|named| self.function(named.as_ref())).collect();
             stack.push(self.location(pc, lines));
         }
-        self.profile.samples.push(Sample { locations: stack, values: record.values, labels: Vec::new(), num_labels: Vec::new() });
+        self.profile.samples.push(Sample {
+            locations: stack,
+            values: record.values,
+            labels: Vec::new(),
+            num_labels: Vec::new(),
+        });
     }
 
     fn function(&mut self, named: Option<&(String, String)>) -> Option<usize> {
@@ -267,7 +294,10 @@ impl Builder {
 
 fn parse_addresses(text: &str) -> Result<Vec<u64>, String> {
     HEX.find_iter(text)
-        .map(|hex| u64::from_str_radix(&hex.as_str()[2..], 16).map_err(|_| format!("{} is not an address", hex.as_str())))
+        .map(|hex| {
+            u64::from_str_radix(&hex.as_str()[2..], 16)
+                .map_err(|_| format!("{} is not an address", hex.as_str()))
+        })
         .collect()
 }
 
@@ -277,15 +307,22 @@ fn number(text: &str) -> Result<i64, String> {
 
 /// `inuse_count: inuse_bytes [alloc_count: alloc_bytes] @ addresses`, scaled
 /// up by the sampling rate as pprof does.
-fn parse_heap_sample(line: &str, rate: i64, scaled: bool, has_alloc: bool) -> Result<(Vec<i64>, Vec<u64>), String> {
-    let captures = HEAP_SAMPLE.captures(line).ok_or_else(|| format!("expected a heap sample, found {line:?}"))?;
+fn parse_heap_sample(
+    line: &str,
+    rate: i64,
+    scaled: bool,
+    has_alloc: bool,
+) -> Result<(Vec<i64>, Vec<u64>), String> {
+    let captures =
+        HEAP_SAMPLE.captures(line).ok_or_else(|| format!("expected a heap sample, found {line:?}"))?;
     let mut values = Vec::with_capacity(4);
     let mut add = |count: &str, size: &str, what: &str| -> Result<(), String> {
         let (count, size) = (number(count)?, number(size)?);
         if count == 0 && size != 0 {
             return Err(format!("{what} count was 0 but {what} bytes was {size}"));
         }
-        let (count, size) = if count != 0 && scaled { scale_heap_sample(count, size, rate) } else { (count, size) };
+        let (count, size) =
+            if count != 0 && scaled { scale_heap_sample(count, size, rate) } else { (count, size) };
         values.extend([count, size]);
         Ok(())
     };
@@ -312,8 +349,9 @@ fn scale_heap_sample(count: i64, size: i64, rate: i64) -> (i64, i64) {
 
 /// `cycles count @ addresses`: delay in cycles turned into nanoseconds.
 fn parse_contention_sample(line: &str, period: i64, cpu_hz: i64) -> Result<(Vec<i64>, Vec<u64>), String> {
-    let captures =
-        CONTENTION_SAMPLE.captures(line).ok_or_else(|| format!("expected a contention sample, found {line:?}"))?;
+    let captures = CONTENTION_SAMPLE
+        .captures(line)
+        .ok_or_else(|| format!("expected a contention sample, found {line:?}"))?;
     let (mut cycles, mut count) = (number(&captures[1])?, number(&captures[2])?);
     if period > 0 {
         if cpu_hz > 0 {

@@ -78,7 +78,12 @@ pub(super) fn table_of(graph: &Graph, total: i64, unit: String) -> TopTable {
         .into_iter()
         .map(|n| {
             let node = &graph.nodes[n];
-            TopRow { function: node.name.clone(), inlining: graph.inlining(n), flat: node.flat, cum: node.cum }
+            TopRow {
+                function: node.name.clone(),
+                inlining: graph.inlining(n),
+                flat: node.flat,
+                cum: node.cum,
+            }
         })
         .collect();
     TopTable { rows, total, unit }
@@ -191,9 +196,15 @@ fn calls(graph: &Graph, other_end: impl Fn((usize, usize)) -> Option<usize>) -> 
         .edges
         .iter()
         .filter_map(|(ends, edge)| {
-            other_end(*ends).map(|n| Call { function: graph.nodes[n].name.clone(), value: edge.weight, inline: edge.inline })
+            other_end(*ends).map(|n| Call {
+                function: graph.nodes[n].name.clone(),
+                value: edge.weight,
+                inline: edge.inline,
+            })
         })
         .collect();
-    calls.sort_by(|a, b| b.value.unsigned_abs().cmp(&a.value.unsigned_abs()).then_with(|| a.function.cmp(&b.function)));
+    calls.sort_by(|a, b| {
+        b.value.unsigned_abs().cmp(&a.value.unsigned_abs()).then_with(|| a.function.cmp(&b.function))
+    });
     calls
 }
