@@ -413,6 +413,10 @@ mod hostile {
         assert!(matches!(err, ProfileError::Text { line: 2, .. }), "{err}");
         let err = read_profile(b"--- contention:\nhello world\n", 1 << 20).unwrap_err();
         assert!(matches!(err, ProfileError::Text { line: 2, .. }), "{err}");
+        let leading_blank =
+            b"\n\n--- mutex:\ncycles/second=1000000000\n5 1 @ 0x2\n#\t0x1\tmain.lock+0x1\t/m.go:3\n";
+        let profile = read_profile(leading_blank, 1 << 20).unwrap();
+        assert_eq!(top_table(&profile, 1, &Filter::default()).rows[0].function, "main.lock");
         let huge = b"heap profile: 1: 2 [3: 4] @ heap/8192\n99999999999999999999: 1 [1: 1] @ 0x1\n";
         assert!(matches!(read_profile(huge, 1 << 20), Err(ProfileError::Text { line: 2, .. })));
     }

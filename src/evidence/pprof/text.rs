@@ -28,7 +28,12 @@ static SYMBOL: LazyLock<Regex> = LazyLock::new(|| {
 /// A legacy text profile of the given kind.
 pub(super) fn read_text(bytes: &[u8], kind: TextProfile) -> Result<Profile, ProfileError> {
     let text = String::from_utf8_lossy(bytes);
-    let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line.trim()));
+    // Blank lines before the header are skipped, as format detection skips them.
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim()))
+        .skip_while(|(_, line)| line.is_empty());
     let mut builder = match kind {
         TextProfile::Heap => heap_builder(&mut lines)?,
         TextProfile::Contention | TextProfile::Mutex => contention_builder(&mut lines)?,
@@ -139,8 +144,8 @@ fn heap_builder(lines: &mut Lines) -> Result<Builder, ProfileError> {
 }
 
 fn contention_builder(lines: &mut Lines) -> Result<Builder, ProfileError> {
-    let (_, header) = lines.next().unwrap_or((1, ""));
-    debug_assert!(header.starts_with("---"));
+    // The `--- contention:` / `--- mutex:` line, already recognised.
+    lines.next();
     let mut builder = Builder::new(Kind::Contention { cpu_hz: 0 });
     let mut period = 1i64;
     let mut cpu_hz = 0i64;
@@ -249,16 +254,19 @@ impl Builder {
     /// in both); otherwise every address stays, unnamed.
     fn finish(&mut self, record: Record) {
         let mut stack = Vec::with_capacity(record.addresses.len());
-        for address in record.addresses {
+        // Symbol lines by program counter, in order (an inlined callee first).
+        let mut by_pc: HashMap<u64, Vec<&Option<(String, String)>>> = HashMap::new();
+        for (pc, named) in &record.symbols {
+            by_pc.entry(*pc).or_default().push(named);
+        }
+        for address in &record.addresses {
             // Return addresses point after the call; pprof steps back one byte.
             let pc = address.wrapping_sub(1);
-            let named: Vec<&Option<(String, String)>> =
-                record.symbols.iter().filter(|(at, _)| *at == pc).map(|(_, named)| named).collect();
+            let named = by_pc.get(&pc).map_or(&[][..], Vec::as_slice);
             if !record.symbols.is_empty() && named.is_empty() {
                 continue;
             }
-            let lines: Vec<Option<usize>> =
-                named.into_iter().map(|named| self.function(named.as_ref())).collect();
+            let lines: Vec<Option<usize>> = named.iter().map(|named| self.function(named.as_ref())).collect();
             stack.push(self.location(pc, lines));
         }
         self.profile.samples.push(Sample {
