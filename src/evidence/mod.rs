@@ -10,6 +10,7 @@ pub mod download;
 pub mod gunzip;
 pub mod handlers;
 pub mod part;
+pub mod pprof;
 pub mod queue;
 pub mod store;
 pub mod upload;
