@@ -3,4 +3,5 @@
 //! and read by Debrief itself, with no Go toolchain at run time.
 
 pub mod detect;
+pub mod goroutines;
 pub mod gunzip;
