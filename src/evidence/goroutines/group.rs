@@ -96,7 +96,12 @@ pub fn group(dump: &Dump) -> Grouping {
             building.ids.push(id);
         }
         let exact_at = *exact_index.entry((at, goroutine.stack, goroutine.labels)).or_insert_with(|| {
-            exact.push(ExactBuilding { stack: goroutine.stack, labels: goroutine.labels, count: 0, waits: None });
+            exact.push(ExactBuilding {
+                stack: goroutine.stack,
+                labels: goroutine.labels,
+                count: 0,
+                waits: None,
+            });
             building.exact.push(exact.len() - 1);
             exact.len() - 1
         });
@@ -129,7 +134,7 @@ pub fn group(dump: &Dump) -> Grouping {
         let building = &groups[*original];
         let index = views.len();
         let mut exact_members: Vec<&ExactBuilding> = building.exact.iter().map(|e| &exact[*e]).collect();
-        exact_members.sort_by(|a, b| b.count.cmp(&a.count));
+        exact_members.sort_by_key(|member| std::cmp::Reverse(member.count));
         for member in exact_members {
             exact_views.push(ExactGroupView {
                 group: index,

@@ -267,26 +267,33 @@ pub struct DumpDiff {
 pub struct GroupDelta {
     pub top_function: String,
     pub state: String,
+    /// Told apart too: the read loops of client connections and of server
+    /// connections share a top function and a state.
+    pub created_by: Option<String>,
     pub before: u64,
     pub after: u64,
     pub delta: i64,
 }
 
 /// Which groups grew, shrank, appeared or vanished between two dumps,
-/// matched by top function and state.
+/// matched by top function, state and creating function.
 pub fn diff_dumps(before: &DumpAnalysis, after: &DumpAnalysis) -> DumpDiff {
-    let mut rows: HashMap<(&str, &str), (u64, u64)> = HashMap::new();
+    type Key<'a> = (&'a str, &'a str, Option<&'a str>);
+    let mut rows: HashMap<Key<'_>, (u64, u64)> = HashMap::new();
     for group in &before.groups {
-        rows.entry((&group.top_function, &group.state)).or_default().0 += group.count;
+        rows.entry((&group.top_function, &group.state, group.created_by.as_deref())).or_default().0 +=
+            group.count;
     }
     for group in &after.groups {
-        rows.entry((&group.top_function, &group.state)).or_default().1 += group.count;
+        rows.entry((&group.top_function, &group.state, group.created_by.as_deref())).or_default().1 +=
+            group.count;
     }
     let mut groups: Vec<GroupDelta> = rows
         .into_iter()
-        .map(|((top_function, state), (before, after))| GroupDelta {
+        .map(|((top_function, state, created_by), (before, after))| GroupDelta {
             top_function: top_function.to_string(),
             state: state.to_string(),
+            created_by: created_by.map(str::to_string),
             before,
             after,
             delta: after as i64 - before as i64,

@@ -388,7 +388,8 @@ impl Parser {
     /// Ends the goroutine being read, interning its stack.
     fn close(&mut self) {
         let Some(open) = self.open.take() else { return };
-        let Open { mut goroutine, mut frames, args_hashes, elided, awaiting_location, stack_unavailable } = open;
+        let Open { mut goroutine, mut frames, args_hashes, elided, awaiting_location, stack_unavailable } =
+            open;
         let is_record = goroutine.id.is_none();
         if awaiting_location || (frames.is_empty() && !stack_unavailable && !is_record) {
             self.cut_short = true;
@@ -449,7 +450,6 @@ impl Open {
             stack_unavailable: false,
         }
     }
-
 }
 
 fn hash_of(text: &str) -> u64 {
@@ -553,7 +553,8 @@ fn crash_start(line: &str) -> Option<Crash> {
     if line.starts_with("runtime: goroutine stack exceeds") {
         return crash("stack overflow", "");
     }
-    const SIGNALS: [&str; 4] = ["SIGQUIT: quit", "SIGABRT: abort", "SIGSEGV: segmentation violation", "SIGBUS: bus error"];
+    const SIGNALS: [&str; 4] =
+        ["SIGQUIT: quit", "SIGABRT: abort", "SIGSEGV: segmentation violation", "SIGBUS: bus error"];
     if SIGNALS.iter().any(|signal| line.starts_with(signal)) {
         return crash("signal", line);
     }
@@ -569,9 +570,9 @@ pub fn implied_state<'a>(mut functions: impl Iterator<Item = &'a str>) -> &'stat
     let Some(top) = functions.next() else { return "unknown" };
     let second = functions.next().unwrap_or("");
     match top {
-        "sync.runtime_SemacquireMutex" | "sync.runtime_SemacquireRWMutex" | "sync.runtime_SemacquireRWMutexR" => {
-            "semacquire"
-        }
+        "sync.runtime_SemacquireMutex"
+        | "sync.runtime_SemacquireRWMutex"
+        | "sync.runtime_SemacquireRWMutexR" => "semacquire",
         "sync.runtime_Semacquire" | "sync.runtime_SemacquireWaitGroup" => "semacquire",
         "internal/poll.runtime_pollWait" => "IO wait",
         "time.Sleep" => "sleep",
@@ -615,8 +616,10 @@ mod tests {
 
     #[test]
     fn header_reads_labels_inside_or_after_the_bracket() {
-        let inside = parse_header(r#"goroutine 7 [select, 2 minutes, labels: {"handler":"checkout", "tenant":"acme"}]:"#)
-            .unwrap();
+        let inside = parse_header(
+            r#"goroutine 7 [select, 2 minutes, labels: {"handler":"checkout", "tenant":"acme"}]:"#,
+        )
+        .unwrap();
         assert_eq!(inside.state, "select");
         assert_eq!(inside.wait_minutes, Some(2));
         assert_eq!(inside.labels, Some(r#"{"handler":"checkout", "tenant":"acme"}"#));
@@ -638,7 +641,10 @@ mod tests {
             Some(("net/http.(*persistConn).readLoop", "0xc0000ce5a0"))
         );
         assert_eq!(split_call("main.chargeCard(...)"), Some(("main.chargeCard", "...")));
-        assert_eq!(split_call("main.Map[...].Get({0x1?, 0x2?})"), Some(("main.Map[...].Get", "{0x1?, 0x2?}")));
+        assert_eq!(
+            split_call("main.Map[...].Get({0x1?, 0x2?})"),
+            Some(("main.Map[...].Get", "{0x1?, 0x2?}"))
+        );
         assert_eq!(split_call("exit status 2"), None);
     }
 
@@ -651,7 +657,9 @@ mod tests {
 
     #[test]
     fn a_dump_cut_mid_goroutine_is_marked_truncated() {
-        let dump = parse(b"goroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1\n\ngoroutine 2 [select]:\nmain.wait(");
+        let dump = parse(
+            b"goroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1\n\ngoroutine 2 [select]:\nmain.wait(",
+        );
         assert!(dump.truncated);
         assert_eq!(dump.goroutines.len(), 2);
         let whole = parse(b"goroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1\n");

@@ -218,7 +218,8 @@ fn takes_a_context(group: &GroupView) -> bool {
     }
     group.user_args.as_deref().is_some_and(|args| {
         let args = args.trim();
-        args.starts_with('{') && args[1..].split('}').next().is_some_and(|first| first.split(',').count() == 2)
+        args.starts_with('{')
+            && args[1..].split('}').next().is_some_and(|first| first.split(',').count() == 2)
     })
 }
 
@@ -232,9 +233,16 @@ pub fn find_suspects(groups: &[GroupView], waits_known: bool) -> Vec<Suspect> {
             Some(wait) => wait >= MIN_WAIT_MINUTES,
             // debug=1 profiles show no waits: only the signatures that
             // need none count there.
-            None => !waits_known && matches!(kind.key, key::HTTP_CLIENT_PERSISTCONN | key::MUTEX_PILEUP | key::WAITGROUP_PILEUP),
+            None => {
+                !waits_known
+                    && matches!(
+                        kind.key,
+                        key::HTTP_CLIENT_PERSISTCONN | key::MUTEX_PILEUP | key::WAITGROUP_PILEUP
+                    )
+            }
         };
-        if !kind.certain && !(stuck && group.count >= MIN_GROUP_SIZE) {
+        let big_and_stuck = stuck && group.count >= MIN_GROUP_SIZE;
+        if !(kind.certain || big_and_stuck) {
             continue;
         }
         if let Some(existing) = suspects.iter_mut().find(|s| s.key == kind.key) {
