@@ -142,6 +142,8 @@ pub struct SuspectEvidence {
     pub top_function: String,
     pub user_function: Option<String>,
     pub created_by: Option<String>,
+    /// For a lock pile-up: groups that are probably holding the lock.
+    pub likely_holders: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -210,17 +210,66 @@ pub fn wait_reason(state: &str) -> &str {
 
 /// Whether the blocked goroutine waits on a context: a `context.` frame
 /// on its stack (`context.propagateCancel.func1`, `(*cancelCtx).Done`), or
-/// a first argument that is an interface value (two words, `{0x…, 0x…}`),
-/// which is where Go code passes its `ctx context.Context`.
+/// an interface value among its first two arguments (where Go code passes
+/// `ctx context.Context`, after the receiver of a method).
 fn takes_a_context(group: &GroupView) -> bool {
     if group.frames.iter().any(|frame| frame.function.starts_with("context.")) {
         return true;
     }
-    group.user_args.as_deref().is_some_and(|args| {
-        let args = args.trim();
-        args.starts_with('{')
-            && args[1..].split('}').next().is_some_and(|first| first.split(',').count() == 2)
-    })
+    let Some(args) = group.user_args.as_deref() else { return false };
+    top_level_args(args).into_iter().take(2).any(is_interface_value)
+}
+
+/// `0x1, {0x2, 0x3}, 0x4` → `["0x1", "{0x2, 0x3}", "0x4"]`.
+fn top_level_args(args: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (at, byte) in args.bytes().enumerate() {
+        match byte {
+            b'{' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                parts.push(args[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(args[start..].trim());
+    parts
+}
+
+/// An interface is printed as two words, both pointers: `{0x50c410?,
+/// 0xc0000a20c0?}`. A string is two words too, but its second is a length.
+fn is_interface_value(arg: &str) -> bool {
+    let Some(inner) = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}')) else { return false };
+    let words: Vec<&str> = inner.split(',').map(|w| w.trim().trim_end_matches('?')).collect();
+    let looks_like_pointer = |word: &str| {
+        word.strip_prefix("0x").and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_some_and(|v| v > 0xffff)
+    };
+    words.len() == 2 && words.iter().all(|w| looks_like_pointer(w))
+}
+
+/// For a lock pile-up in a method (`main.(*cache).get`), the small groups
+/// in another method of the same type and not waiting for a lock: the
+/// likely holder (`main.(*cache).refreshAll`, inside the locked section).
+fn likely_holders(groups: &[GroupView], waiting: &GroupView) -> Vec<usize> {
+    const MAX_HOLDER_GROUP: u64 = 2;
+    let Some(user) = waiting.user_function.as_deref() else { return Vec::new() };
+    let Some((receiver, _)) = user.rsplit_once(").") else { return Vec::new() };
+    let prefix = format!("{receiver}).");
+    groups
+        .iter()
+        .enumerate()
+        .filter(|(_, group)| {
+            group.count <= MAX_HOLDER_GROUP
+                && !matches!(classify(group), Some(k) if k.key == key::MUTEX_PILEUP)
+        })
+        .filter(|(_, group)| {
+            group.user_function.as_deref().is_some_and(|f| f.starts_with(&prefix) && f != user)
+        })
+        .map(|(index, _)| index)
+        .collect()
 }
 
 /// The suspects of a dump's groups, one per key (its biggest group first,
@@ -273,6 +322,11 @@ pub fn find_suspects(groups: &[GroupView], waits_known: bool) -> Vec<Suspect> {
                 top_function: group.top_function.clone(),
                 user_function: group.user_function.clone(),
                 created_by: group.created_by.clone(),
+                likely_holders: if kind.key == key::MUTEX_PILEUP {
+                    likely_holders(groups, group)
+                } else {
+                    Vec::new()
+                },
             },
         });
     }
@@ -290,6 +344,15 @@ fn min_option(a: Option<u32>, b: Option<u32>) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interfaces_are_told_from_strings_and_pointers() {
+        assert!(is_interface_value("{0x50c410?, 0xc0000a20c0?}"));
+        assert!(!is_interface_value("{0x4c1b2e, 0x3}"));
+        assert!(!is_interface_value("0xc0000a20c0"));
+        assert!(!is_interface_value("{0x1, 0x2, 0x3}"));
+        assert_eq!(top_level_args("0x1, {0x2, 0x3}, 0x4"), ["0x1", "{0x2, 0x3}", "0x4"]);
+    }
 
     #[test]
     fn markers_are_taken_off_the_wait_reason() {

@@ -203,6 +203,9 @@ fn each_leak_program_names_its_suspect() {
     let mutex = analysis_of("mutex.goroutine.debug2.txt");
     assert_eq!(mutex.suspects[0].key, key::MUTEX_PILEUP);
     assert_eq!(mutex.suspects[0].evidence.count, 50);
+    let holders = &mutex.suspects[0].evidence.likely_holders;
+    assert_eq!(holders.len(), 1);
+    assert_eq!(mutex.groups[holders[0]].top_function, "main.(*cache).refreshAll");
 }
 
 #[test]
@@ -411,6 +414,9 @@ fn go_1_20_sync_wait_reasons_are_states_and_name_their_pileups() {
     let keys = suspect_keys(&analysis);
     assert_eq!(keys, [key::MUTEX_PILEUP, key::WAITGROUP_PILEUP]);
     assert_eq!(analysis.suspects[0].evidence.count, 12);
+    let holder = &analysis.groups[analysis.suspects[0].evidence.likely_holders[0]];
+    assert_eq!(holder.top_function, "main.(*store).refresh");
+    assert_eq!(analysis.goroutines, 28);
 }
 
 #[test]
