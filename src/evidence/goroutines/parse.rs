@@ -398,17 +398,14 @@ impl Parser {
             let state = implied_state(frames.iter().map(|f| self.strings.get(f.function)));
             goroutine.state = self.strings.intern(state);
         }
-        let key: Vec<(Sym, Sym, u64)> =
+        let mut key: Vec<(Sym, Sym, u64)> =
             frames.iter().zip(&args_hashes).map(|(f, h)| (f.function, f.location, *h)).collect();
-        let key_with_elision = {
-            let mut key = key;
-            if elided {
-                key.push((u32::MAX, u32::MAX, 0));
-            }
-            key
-        };
+        if elided {
+            // A stack cut short by the runtime differs from the same frames whole.
+            key.push((Sym::MAX, Sym::MAX, 0));
+        }
         let next = self.stacks.len() as StackId;
-        let id = *self.stack_ids.entry(key_with_elision).or_insert(next);
+        let id = *self.stack_ids.entry(key).or_insert(next);
         if id == next {
             for (frame, (start, end)) in frames.iter_mut().zip(&self.args_spans) {
                 frame.args = self.strings.intern(&self.args_text[*start..*end]);
@@ -423,8 +420,7 @@ impl Parser {
 
     fn finish(mut self, ends_mid_line: bool) -> Dump {
         self.close();
-        let layout = self.layout.unwrap_or(if self.crash.is_some() { Layout::Crash } else { Layout::Full });
-        let layout = if self.crash.is_some() { Layout::Crash } else { layout };
+        let layout = if self.crash.is_some() { Layout::Crash } else { self.layout.unwrap_or(Layout::Full) };
         let listed: u64 = self.goroutines.iter().map(|g| g.count).sum();
         let short_of_total = self.declared_total.is_some_and(|total| listed < total);
         Dump {
