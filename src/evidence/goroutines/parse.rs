@@ -663,6 +663,18 @@ mod tests {
     }
 
     #[test]
+    fn a_repanic_keeps_both_messages_and_a_stackless_goroutine_is_whole() {
+        let text = "panic: first [recovered]\n\tpanic: second\n\ngoroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1\n\n\
+                    goroutine 9 [running]:\n\tgoroutine running on other thread; stack unavailable\n";
+        let dump = parse(text.as_bytes());
+        let crash = dump.crash.as_ref().unwrap();
+        assert_eq!(crash.message, "first [recovered]\npanic: second");
+        assert_eq!(crash.goroutine, Some(1));
+        assert_eq!(dump.goroutines.len(), 2);
+        assert!(!dump.truncated);
+    }
+
+    #[test]
     fn identical_stacks_are_stored_once() {
         let block = "goroutine 1 [select]:\nmain.wait(0x1)\n\t/a.go:3 +0x1\ncreated by main.main in goroutine 1\n\t/a.go:9 +0x2\n\n";
         let text = block.repeat(3);
