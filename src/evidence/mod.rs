@@ -7,6 +7,7 @@ pub mod api;
 pub mod db;
 pub mod detect;
 pub mod download;
+pub mod goroutines;
 pub mod gunzip;
 pub mod handlers;
 pub mod part;
