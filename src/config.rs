@@ -42,6 +42,12 @@ pub struct Config {
     pub storage: StorageConfig,
     /// An artifact larger than this is kept but not analysed.
     pub max_analysis_bytes: u64,
+    /// Whether this process runs an analysis worker (off for a process that
+    /// only serves pages while others analyse).
+    pub analysis_worker: bool,
+    /// Artifacts up to this size are analysed before the upload answers;
+    /// larger ones are queued.
+    pub analyse_inline_bytes: u64,
     /// How long an upload may take, end to end.
     pub upload_timeout: Duration,
 }
@@ -148,6 +154,8 @@ impl Config {
             data_dir,
             storage,
             max_analysis_bytes: env.parse_positive("DEBRIEF_MAX_ANALYSIS_BYTES", 256 * 1024 * 1024)?,
+            analysis_worker: env.flag("DEBRIEF_ANALYSIS_WORKER", true)?,
+            analyse_inline_bytes: env.parse_positive("DEBRIEF_ANALYSE_INLINE_BYTES", 4 * 1024 * 1024)?,
             upload_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_UPLOAD_TIMEOUT_SECS", 600)?),
             base_url,
             secure_cookies,

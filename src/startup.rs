@@ -137,7 +137,9 @@ impl Application {
 
         let mut tasks = JoinSet::new();
         tasks.spawn(sweep_forever(state.pool.clone(), stop.clone()));
-        tasks.spawn(state.analyser.clone().run_until_stopped(stop.clone()));
+        if state.config.analysis_worker {
+            tasks.spawn(state.analyser.clone().run_until_stopped(stop.clone()));
+        }
         tasks.spawn({
             let stop = stop.clone();
             async move {

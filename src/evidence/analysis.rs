@@ -3,7 +3,12 @@
 
 use serde_json::json;
 
-use super::detect::Format;
+use super::{
+    detect::Format,
+    goroutines::{self, DumpAnalysis, DumpError},
+    gunzip::{GunzipError, gunzip, is_gzip},
+    pprof::{self, PprofAnalysis, ProfileError, format::label},
+};
 
 /// An analysis, with its one-line summary.
 #[derive(Debug, Clone)]
@@ -31,13 +36,97 @@ pub fn is_analysed(format: &Format) -> bool {
 /// Analyses the whole file `bytes`, of the detected `format`. CPU-bound:
 /// call it off the async workers.
 pub fn analyse(format: &Format, bytes: &[u8], max_decompressed: u64) -> Result<Analysed, AnalysisError> {
-    let _ = max_decompressed;
     match format {
         Format::GoTrace { go_version } => Ok(trace(go_version, bytes.len())),
         Format::Other => Err(AnalysisError::Unreadable("a plain attachment has no analysis".into())),
-        Format::Pprof { .. } | Format::PprofText { .. } | Format::GoroutineDump { .. } => {
-            Err(AnalysisError::Unreadable("this kind of file is not analysed yet".into()))
+        Format::Pprof { .. } | Format::PprofText { .. } => {
+            let profile = pprof::read_profile(bytes, max_decompressed).map_err(profile_error)?;
+            let analysis = pprof::analyse(&profile, None).map_err(profile_error)?;
+            let summary = profile_summary(&analysis);
+            Ok(Analysed { analysis: to_json(&analysis)?, summary })
         }
+        Format::GoroutineDump { .. } => {
+            // Decompressed here, within the analysis's own bound.
+            let plain = if is_gzip(bytes) {
+                gunzip(bytes, max_decompressed).map_err(gunzip_error)?
+            } else {
+                bytes.to_vec()
+            };
+            let analysis = goroutines::analyse_dump(&plain).map_err(dump_error)?;
+            let summary = dump_summary(&analysis);
+            Ok(Analysed { analysis: to_json(&analysis)?, summary })
+        }
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, AnalysisError> {
+    serde_json::to_value(value)
+        .map_err(|err| AnalysisError::Unreadable(format!("the analysis could not be written: {err}")))
+}
+
+/// "cpu: 2.31s in 3.01s; heaviest main.burn (45.2%)".
+fn profile_summary(analysis: &PprofAnalysis) -> String {
+    let unit = analysis
+        .sample_types
+        .iter()
+        .find(|t| t.name == analysis.sample_type)
+        .map(|t| t.unit.as_str())
+        .unwrap_or_default();
+    let mut summary = format!("{} profile: {} in all", analysis.sample_type, label(analysis.total, unit));
+    if analysis.duration_nanos > 0 {
+        summary.push_str(&format!(" over {}", label(analysis.duration_nanos, "nanoseconds")));
+    }
+    if let Some(top) = analysis.top.first() {
+        summary.push_str(&format!("; heaviest {} ({:.1}% flat)", top.function, top.flat_pct));
+    }
+    summary
+}
+
+/// "703 goroutines; suspect: HTTP client without timeouts (600 goroutines, IO wait, 1 min)".
+fn dump_summary(analysis: &DumpAnalysis) -> String {
+    let plural = if analysis.goroutines == 1 { "" } else { "s" };
+    let mut summary = format!("{} goroutine{plural}", analysis.goroutines);
+    if let Some(panic) = &analysis.panic {
+        summary = format!("{}: {}; {summary}", panic.kind, panic.message);
+    }
+    match analysis.suspects.as_slice() {
+        [] => {}
+        [first, rest @ ..] => {
+            let evidence = &first.evidence;
+            let wait = evidence.max_wait_minutes.map(|m| format!(", up to {m} min")).unwrap_or_default();
+            summary.push_str(&format!(
+                "; suspect: {} ({} goroutines, {}{wait})",
+                first.signature, evidence.count, evidence.state
+            ));
+            if !rest.is_empty() {
+                summary.push_str(&format!(" and {} more", rest.len()));
+            }
+        }
+    }
+    if analysis.truncated {
+        summary.push_str(" (the dump is cut short)");
+    }
+    summary
+}
+
+fn profile_error(err: ProfileError) -> AnalysisError {
+    match err {
+        ProfileError::TooLarge { .. } => AnalysisError::TooLarge(err.to_string()),
+        other => AnalysisError::Unreadable(other.to_string()),
+    }
+}
+
+fn gunzip_error(err: GunzipError) -> AnalysisError {
+    match err {
+        GunzipError::TooLarge { .. } => AnalysisError::TooLarge(err.to_string()),
+        GunzipError::Corrupt(_) => AnalysisError::Unreadable(err.to_string()),
+    }
+}
+
+fn dump_error(err: DumpError) -> AnalysisError {
+    match err {
+        DumpError::Gunzip(inner) => gunzip_error(inner),
+        other => AnalysisError::Unreadable(other.to_string()),
     }
 }
 
@@ -75,7 +164,44 @@ pub fn trace_releases(go_version: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::evidence::detect::detect;
+
+    fn analysed(path: &str) -> Analysed {
+        let bytes =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)).unwrap();
+        analyse(&detect(&bytes[..bytes.len().min(65536)]), &bytes, 1 << 30).unwrap()
+    }
+
+    #[test]
+    fn a_profile_and_a_dump_are_summed_up_in_one_line() {
+        let cpu = analysed("pprof/cpulabels.cpu.pb.gz");
+        assert_eq!(cpu.analysis["format"], "pprof");
+        assert!(cpu.summary.starts_with("cpu profile: "), "{}", cpu.summary);
+        let leak = analysed("dumps/httpleak.goroutine.debug2.txt");
+        assert_eq!(leak.analysis["format"], "goroutine_dump");
+        assert!(leak.summary.starts_with("703 goroutines; suspect: "), "{}", leak.summary);
+        let crash = analysed("dumps/crash.map_writes.txt");
+        assert!(crash.summary.contains("concurrent map writes"), "{}", crash.summary);
+    }
+
+    #[test]
+    fn a_bomb_is_too_large_and_a_broken_profile_unreadable() {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(b"goroutine profile: total 1\n").unwrap();
+        encoder.write_all(&vec![b' '; 8 << 20]).unwrap();
+        let bomb = encoder.finish().unwrap();
+        let format = detect(&bomb);
+        assert!(matches!(analyse(&format, &bomb, 1 << 20), Err(AnalysisError::TooLarge(_))));
+        let broken = b"\x0a\x04\x08\x01\x10\x02\x12\x05\x0a\x01";
+        assert!(matches!(
+            analyse(&Format::Pprof { gzipped: false }, broken, 1 << 20),
+            Err(AnalysisError::Unreadable(_))
+        ));
+    }
 
     #[test]
     fn a_trace_says_its_format_and_the_releases_that_write_it() {

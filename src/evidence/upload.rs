@@ -17,10 +17,6 @@ use crate::{
     web::secret::secrets_match,
 };
 
-/// Files up to this size are analysed before the upload answers, so the
-/// uploader sees the findings at once; larger ones are queued.
-pub const ANALYSE_INLINE_BYTES: u64 = 4 * 1024 * 1024;
-
 /// At most this many files in one upload.
 pub const MAX_FILES: usize = 20;
 
@@ -183,7 +179,9 @@ async fn first_analysis(
     if !is_analysed(format) {
         return Ok(AnalysisState::None);
     }
-    if spooled.size > ANALYSE_INLINE_BYTES {
+    // A small file is analysed at once, so the uploader sees the findings
+    // with the upload's answer.
+    if spooled.size > state.config.analyse_inline_bytes {
         return Ok(AnalysisState::Pending);
     }
     let bytes = spooled.read().await.map_err(|err| AnalysisError::Unreadable(err.to_string()))?;

@@ -310,3 +310,191 @@ fn analyser_of(app: &TestApp) -> debrief::evidence::worker::Analyser {
         wake: Default::default(),
     }
 }
+
+#[tokio::test]
+async fn a_goroutine_dump_is_analysed_and_its_leak_named() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let response = upload(
+        &app,
+        &incident,
+        &token,
+        file_form("goroutines.txt", fixture("dumps/httpleak.goroutine.debug2.txt")),
+    )
+    .await;
+
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["format"], "goroutine_dump");
+    let analysis = &created["analysis"];
+    assert_eq!(analysis["goroutines"], 703);
+    assert_eq!(analysis["suspects"][0]["key"], "http-client-persistconn");
+    assert_eq!(analysis["suspects"][0]["cause_category"], "missing timeout");
+    assert_eq!(analysis["truncated"], false);
+    let summary = created["summary"].as_str().unwrap();
+    assert!(summary.starts_with("703 goroutines; suspect: "), "{summary}");
+}
+
+#[tokio::test]
+async fn a_profile_is_analysed_with_the_top_table_pprof_prints() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let created: Value =
+        upload(&app, &incident, &token, file_form("cpu.pb.gz", fixture("pprof/cpulabels.cpu.pb.gz")))
+            .await
+            .json()
+            .await
+            .unwrap();
+
+    let analysis = &created["analysis"];
+    assert_eq!(analysis["format"], "pprof");
+    assert_eq!(analysis["default_sample_type"], "cpu");
+    assert_eq!(analysis["sample_types"][1]["unit"], "nanoseconds");
+    // The oracle's first row, from `go tool pprof -top -sample_index=cpu`.
+    let oracle = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/oracle/cpulabels.cpu.pb.gz.cpu.top-all.txt"),
+    )
+    .unwrap();
+    let first_row = oracle.lines().skip_while(|line| !line.trim_start().starts_with("flat")).nth(1).unwrap();
+    let oracle_function = first_row.split_whitespace().nth(5).unwrap();
+    assert_eq!(analysis["top"][0]["function"], oracle_function, "{first_row}");
+}
+
+#[tokio::test]
+async fn a_truncated_or_damaged_profile_is_refused_and_a_bomb_gets_413() {
+    let options = crate::helpers::Options {
+        vars: [("DEBRIEF_MAX_ANALYSIS_BYTES".to_owned(), "8000000".to_owned())].into(),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(options).await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let whole = fixture("pprof/httpleak.heap.pb.gz");
+    let bomb = {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(b"goroutine profile: total 1\n").unwrap();
+        for _ in 0..12 {
+            encoder.write_all(&[b' '; 1 << 20]).unwrap();
+        }
+        encoder.finish().unwrap()
+    };
+
+    let truncated =
+        upload(&app, &incident, &token, file_form("heap.pb.gz", whole[..whole.len() / 2].to_vec())).await;
+    let bombed = upload(&app, &incident, &token, file_form("dump.txt.gz", bomb)).await;
+
+    let (status, _, message) = api_error(truncated).await;
+    assert_eq!(status, 422, "{message}");
+    assert!(message.contains("heap.pb.gz cannot be read"), "{message}");
+    let (status, _, message) = api_error(bombed).await;
+    assert_eq!(status, 413, "{message}");
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+    assert_eq!(files_under(&app.data_dir().join("artifacts")), 0);
+}
+
+/// A test app that queues every recognised file, however small.
+async fn queueing_app() -> TestApp {
+    let options = crate::helpers::Options {
+        vars: [("DEBRIEF_ANALYSE_INLINE_BYTES".to_owned(), "1".to_owned())].into(),
+        ..Default::default()
+    };
+    TestApp::spawn_with(options).await
+}
+
+#[tokio::test]
+async fn a_queued_analysis_is_done_in_the_background_and_shown() {
+    let app = queueing_app().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let created: Value = upload(
+        &app,
+        &incident,
+        &token,
+        file_form("dump.txt", fixture("dumps/chansend.goroutine.debug2.txt")),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+
+    assert_eq!(created["analysis_status"], "pending");
+    assert_eq!(created["analysis"], Value::Null);
+    let path = format!("/api/v1/artifacts/{}", created["id"].as_str().unwrap());
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = app.api_json(&path, &token).await;
+        if shown["analysis_status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown["analysis_status"], "done", "{shown}");
+    assert_eq!(shown["analysis"]["suspects"][0]["key"], "chan-send-no-receiver");
+    assert_eq!(app.count("select count(*) from analysis_job").await, 0, "the job is gone with its result");
+    let page = browser.get_text("/incidents/INC-1").await;
+    assert!(page.contains("goroutines; suspect: "), "the page shows the finding");
+}
+
+#[tokio::test]
+async fn a_job_left_by_a_dead_worker_is_finished_by_another_and_stored_once() {
+    let options = crate::helpers::Options {
+        vars: [
+            ("DEBRIEF_ANALYSE_INLINE_BYTES".to_owned(), "1".to_owned()),
+            ("DEBRIEF_ANALYSIS_WORKER".to_owned(), "false".to_owned()),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(options).await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    // The app serves only; two workers of other processes share its
+    // database and store.
+    let created: Value =
+        upload(&app, &incident, &token, file_form("dump.txt", fixture("dumps/ctxleak.goroutine.debug2.txt")))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let artifact = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+    let dead =
+        debrief::evidence::queue::claim(&app.pool, "dead-worker", std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+    let dead = dead.expect("the queued job is there to take");
+    assert_eq!(dead.artifact_id, artifact);
+    let other = analyser_of(&app);
+    assert_eq!(other.run_ready().await.unwrap(), 0, "a live lease keeps the job from others");
+
+    // The dead worker's lease runs out.
+    sqlx::query("update analysis_job set locked_until = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(other.run_ready().await.unwrap(), 1);
+
+    let late = debrief::evidence::queue::finish(
+        &app.pool,
+        &dead,
+        "dead-worker",
+        debrief::evidence::queue::Outcome::Failed("late".into()),
+    )
+    .await
+    .unwrap();
+    assert!(!late, "a worker whose lease was taken over stores nothing");
+    let (status, attempts): (String, i64) = sqlx::query_as(
+        "select analysis_status, (select count(*) from analysis_job) from artifact where id = $1",
+    )
+    .bind(artifact)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), attempts), ("done", 0));
+}
