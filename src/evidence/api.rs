@@ -44,7 +44,9 @@ pub async fn upload(
     super::record_attached(&state, incident.id, &artifacts, &user.0).await?;
     let mut shown = Vec::with_capacity(artifacts.len());
     for artifact in &artifacts {
-        shown.push(artifact_json(artifact, db::analysis_of(&state.pool, artifact.id).await?));
+        // Read again, the row with its analysis: a queued one may be done already.
+        let (artifact, analysis) = with_analysis(&state, artifact.id).await?;
+        shown.push(artifact_json(&artifact, analysis));
     }
     let body = match shown.len() {
         1 => shown.remove(0),
@@ -57,7 +59,17 @@ pub async fn upload(
 /// while `analysis_status` is `pending`).
 #[tracing::instrument(skip_all)]
 pub async fn show_artifact(State(state): State<AppState>, RecordId(id): RecordId) -> Result<Json<Value>> {
-    let artifact = db::find_artifact(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let analysis = db::analysis_of(&state.pool, id).await?;
+    let (artifact, analysis) = with_analysis(&state, id).await?;
     Ok(Json(artifact_json(&artifact, analysis)))
+}
+
+/// The artifact and its analysis as one snapshot, so the status shown and
+/// the analysis agree.
+async fn with_analysis(state: &AppState, id: uuid::Uuid) -> Result<(Artifact, Option<Value>)> {
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read read only").execute(&mut *tx).await?;
+    let artifact = db::find_artifact(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let analysis = db::analysis_of(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok((artifact, analysis))
 }

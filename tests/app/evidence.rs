@@ -407,9 +407,23 @@ async fn queueing_app() -> TestApp {
     TestApp::spawn_with(options).await
 }
 
+/// A test app that queues every recognised file, however small, and
+/// leaves the queue to workers of other processes.
+async fn serving_only_app() -> TestApp {
+    let options = crate::helpers::Options {
+        vars: [
+            ("DEBRIEF_ANALYSE_INLINE_BYTES".to_owned(), "1".to_owned()),
+            ("DEBRIEF_ANALYSIS_WORKER".to_owned(), "false".to_owned()),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    TestApp::spawn_with(options).await
+}
+
 #[tokio::test]
-async fn a_queued_analysis_is_done_in_the_background_and_shown() {
-    let app = queueing_app().await;
+async fn a_queued_analysis_shows_as_pending_until_a_worker_has_done_it() {
+    let app = serving_only_app().await;
     let (editor, browser) = app.signed_in(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
 
@@ -424,8 +438,40 @@ async fn a_queued_analysis_is_done_in_the_background_and_shown() {
     .await
     .unwrap();
 
-    assert_eq!(created["analysis_status"], "pending");
-    assert_eq!(created["analysis"], Value::Null);
+    assert_eq!((created["analysis_status"].as_str(), &created["analysis"]), (Some("pending"), &Value::Null));
+    assert!(browser.get_text("/incidents/INC-1").await.contains("Being analysed"));
+    assert_eq!(analyser_of(&app).run_ready().await.unwrap(), 1);
+    let shown = app.api_json(&format!("/api/v1/artifacts/{}", created["id"].as_str().unwrap()), &token).await;
+    assert_eq!(shown["analysis_status"], "done", "{shown}");
+    assert_eq!(shown["analysis"]["suspects"][0]["key"], "chan-send-no-receiver");
+    assert_eq!(app.count("select count(*) from analysis_job").await, 0, "the job is gone with its result");
+    let page = browser.get_text("/incidents/INC-1").await;
+    assert!(
+        page.contains("61 goroutines; suspect: channel sends with no receiver"),
+        "the page shows the finding"
+    );
+}
+
+#[tokio::test]
+async fn the_apps_own_worker_takes_what_an_upload_queued() {
+    let app = queueing_app().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let created: Value =
+        upload(&app, &incident, &token, file_form("dump.txt", fixture("dumps/mutex.goroutine.debug2.txt")))
+            .await
+            .json()
+            .await
+            .unwrap();
+
+    let status = created["analysis_status"].as_str().unwrap();
+    assert!(status == "pending" || status == "done", "{created}");
+    assert_eq!(
+        created["analysis"].is_null(),
+        status == "pending",
+        "the status and the analysis agree: {created}"
+    );
     let path = format!("/api/v1/artifacts/{}", created["id"].as_str().unwrap());
     let mut shown = Value::Null;
     for _ in 0..100 {
@@ -436,23 +482,12 @@ async fn a_queued_analysis_is_done_in_the_background_and_shown() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(shown["analysis_status"], "done", "{shown}");
-    assert_eq!(shown["analysis"]["suspects"][0]["key"], "chan-send-no-receiver");
-    assert_eq!(app.count("select count(*) from analysis_job").await, 0, "the job is gone with its result");
-    let page = browser.get_text("/incidents/INC-1").await;
-    assert!(page.contains("goroutines; suspect: "), "the page shows the finding");
+    assert_eq!(shown["analysis"]["suspects"][0]["key"], "mutex-pileup");
 }
 
 #[tokio::test]
 async fn a_job_left_by_a_dead_worker_is_finished_by_another_and_stored_once() {
-    let options = crate::helpers::Options {
-        vars: [
-            ("DEBRIEF_ANALYSE_INLINE_BYTES".to_owned(), "1".to_owned()),
-            ("DEBRIEF_ANALYSIS_WORKER".to_owned(), "false".to_owned()),
-        ]
-        .into(),
-        ..Default::default()
-    };
-    let app = TestApp::spawn_with(options).await;
+    let app = serving_only_app().await;
     let editor = app.create_user(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
     // The app serves only; two workers of other processes share its
