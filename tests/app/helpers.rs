@@ -30,6 +30,7 @@ pub struct TestApp {
     pub pool: PgPool,
     pub setup_token: Option<String>,
     pub database: String,
+    owns_database: bool,
     stop: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: TempDir,
@@ -42,6 +43,9 @@ pub struct Options {
     /// Reach PostgreSQL through this `host:port` instead of directly.
     pub database_host: Option<String>,
     pub tweak: Option<ConfigTweak>,
+    /// Run on this test app's database, as a second process would; the
+    /// database stays its owner's to drop.
+    pub share_database: Option<String>,
 }
 
 /// A change to the configuration, made after it is read from the variables.
@@ -54,7 +58,11 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         debrief::install_tls_provider();
-        let database = format!("debrief_test_{}", Uuid::new_v4().simple());
+        let owns_database = options.share_database.is_none();
+        let database = options
+            .share_database
+            .clone()
+            .unwrap_or_else(|| format!("debrief_test_{}", Uuid::new_v4().simple()));
         let server = server_url();
         let database_url = match &options.database_host {
             Some(host) => format!("postgres://postgres@{host}/{database}"),
@@ -79,7 +87,16 @@ impl TestApp {
         let setup_token = app.setup_token().map(str::to_owned);
         let stop = app.stop_handle();
         let server = tokio::spawn(app.run_until_stopped());
-        TestApp { address, pool, setup_token, database, stop, server: Some(server), _data_dir: data_dir }
+        TestApp {
+            address,
+            pool,
+            setup_token,
+            database,
+            owns_database,
+            stop,
+            server: Some(server),
+            _data_dir: data_dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -168,6 +185,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
+        if !self.owns_database {
+            return;
+        }
         let database = self.database.clone();
         // Drop runs outside async (and may block the test's only runtime
         // thread): tidy up on a thread with its own runtime. `with (force)`

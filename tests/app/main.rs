@@ -28,4 +28,5 @@ mod open_items;
 mod page_cache;
 mod pages;
 mod resilience;
+mod storage;
 mod timeline;
