@@ -2,9 +2,10 @@
 
 use axum::{
     Json,
-    extract::{Extension, Multipart, State},
+    extract::{Extension, Multipart, Path, Query, State},
     http::StatusCode,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
@@ -15,7 +16,10 @@ use crate::{
     error::{AppError, Result},
     incidents::path::IncidentPath,
     state::AppState,
-    web::{CurrentUser, path::RecordId},
+    web::{
+        CurrentUser,
+        path::{RecordId, shorten},
+    },
 };
 
 /// An artifact as the API shows it, with its analysis when there is one.
@@ -58,9 +62,37 @@ pub async fn upload(
 /// `GET /api/v1/artifacts/{id}`: the artifact with its analysis (`null`
 /// while `analysis_status` is `pending`).
 #[tracing::instrument(skip_all)]
-pub async fn show_artifact(State(state): State<AppState>, RecordId(id): RecordId) -> Result<Json<Value>> {
+pub async fn show_artifact(
+    State(state): State<AppState>,
+    RecordId(id): RecordId,
+    Query(query): Query<SampleTypeQuery>,
+) -> Result<Json<Value>> {
     let (artifact, analysis) = with_analysis(&state, id).await?;
+    let analysis = super::analysis_for(&state, &artifact, analysis, query.sample_type.as_deref()).await?;
     Ok(Json(artifact_json(&artifact, analysis)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SampleTypeQuery {
+    pub sample_type: Option<String>,
+}
+
+/// `GET /api/v1/artifacts/{base}/diff/{target}`: target minus base.
+#[tracing::instrument(skip_all)]
+pub async fn diff(
+    State(state): State<AppState>,
+    Path((base, target)): Path<(String, String)>,
+    Query(query): Query<SampleTypeQuery>,
+) -> Result<Json<Value>> {
+    let id = |raw: &str| {
+        uuid::Uuid::parse_str(raw)
+            .map_err(|_| AppError::BadRequest(format!("“{}” is not an id: ids are UUIDs.", shorten(raw))))
+    };
+    let (base, target) = (id(&base)?, id(&target)?);
+    let base = db::find_artifact(&state.pool, base).await?.ok_or(AppError::NotFound)?;
+    let target = db::find_artifact(&state.pool, target).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(super::compare(&state, &base, &target, query.sample_type).await?))
 }
 
 /// The artifact and its analysis as one snapshot, so the status shown and

@@ -3,12 +3,15 @@
 
 use askama::Template;
 use axum::{
-    extract::{Extension, Multipart, State},
+    extract::{Extension, Multipart, Query, State},
     response::{Html, Response},
 };
+use serde::Deserialize;
 
 use super::{
+    api::SampleTypeQuery,
     db::{self, Artifact},
+    page::{Compared, Shown, wait_text},
     part::{KEY, human_size},
     upload::{self, TokenCheck},
 };
@@ -58,31 +61,81 @@ pub struct ArtifactPage {
     pub ctx: PageCtx,
     pub incident: Incident,
     pub artifact: Artifact,
-    pub analysis: Option<serde_json::Value>,
-    pub analysis_text: String,
+    pub shown: Shown,
+    /// The incident's other artifacts this one can be compared with.
+    pub comparable: Vec<Artifact>,
 }
 
 impl ArtifactPage {
     fn size(&self) -> String {
         human_size(self.artifact.size)
     }
+
+    fn wait(&self, min: &Option<u32>, max: &Option<u32>) -> String {
+        wait_text(*min, *max)
+    }
 }
 
-/// `GET /incidents/{reference}/artifacts/{id}`
+/// `GET /incidents/{reference}/artifacts/{id}[?sample_type=T]`
 #[tracing::instrument(skip_all)]
 pub async fn show_artifact(
     State(state): State<AppState>,
     ctx: PageCtx,
     IncidentPath(incident): IncidentPath,
     RecordId(id): RecordId,
+    Query(query): Query<SampleTypeQuery>,
 ) -> Result<Html<String>> {
     let artifact = find_of(&state, &incident, id).await?;
-    let analysis = db::analysis_of(&state.pool, id).await?;
-    let analysis_text = analysis
-        .as_ref()
-        .map(|value| serde_json::to_string_pretty(value).unwrap_or_default())
-        .unwrap_or_default();
-    state.cpu.render(ArtifactPage { ctx, incident, artifact, analysis, analysis_text }).await
+    let stored = db::analysis_of(&state.pool, id).await?;
+    let analysis = super::analysis_for(&state, &artifact, stored, query.sample_type.as_deref()).await?;
+    let comparable = db::list_for_incident(&state.pool, incident.id)
+        .await?
+        .into_iter()
+        .filter(|other| {
+            other.id != artifact.id && other.format == artifact.format && other.analysis_status == "done"
+        })
+        .collect();
+    state
+        .cpu
+        .render(ArtifactPage { ctx, incident, shown: Shown::of(analysis.as_ref()), artifact, comparable })
+        .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CompareQuery {
+    with: String,
+    sample_type: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "evidence/compare.html")]
+pub struct ComparePage {
+    pub ctx: PageCtx,
+    pub incident: Incident,
+    pub base: Artifact,
+    pub target: Artifact,
+    pub compared: Compared,
+}
+
+/// `GET /incidents/{reference}/artifacts/{id}/compare?with={other}`: the
+/// other artifact minus this one.
+#[tracing::instrument(skip_all)]
+pub async fn compare_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    Query(query): Query<CompareQuery>,
+) -> Result<Html<String>> {
+    let base = find_of(&state, &incident, id).await?;
+    let other = uuid::Uuid::parse_str(query.with.trim())
+        .map_err(|_| AppError::BadRequest("Choose the file to compare with.".into()))?;
+    let target = find_of(&state, &incident, other).await?;
+    let diff = super::compare(&state, &base, &target, query.sample_type).await?;
+    let compared =
+        Compared::of(&diff, &target).ok_or_else(|| anyhow::anyhow!("a comparison of an unknown shape"))?;
+    state.cpu.render(ComparePage { ctx, incident, base, target, compared }).await
 }
 
 /// `GET /incidents/{reference}/artifacts/{id}/delete`: the confirmation,

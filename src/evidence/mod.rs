@@ -10,6 +10,7 @@ pub mod download;
 pub mod goroutines;
 pub mod gunzip;
 pub mod handlers;
+pub mod page;
 pub mod part;
 pub mod pprof;
 pub mod queue;
@@ -49,6 +50,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let read = Router::new()
         .route("/incidents/{reference}/artifacts/{id}", get(handlers::show_artifact))
         .route("/incidents/{reference}/artifacts/{id}/download", get(download::download_page))
+        .route("/incidents/{reference}/artifacts/{id}/compare", get(handlers::compare_page))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
         .route("/incidents/{reference}/artifacts", post(handlers::upload).layer(upload_limit(state)))
@@ -65,6 +67,7 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
     let read = Router::new()
         .route("/artifacts/{id}", get(api::show_artifact))
         .route("/artifacts/{id}/raw", get(download::download_api))
+        .route("/artifacts/{base}/diff/{target}", get(api::diff))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
         .route("/incidents/{id}/artifacts", post(api::upload).layer(upload_limit(state)))
@@ -129,4 +132,97 @@ pub async fn remove_artifact(
         .await?;
     tx.commit().await?;
     Ok(artifact)
+}
+
+/// The analysis of `artifact` to show: the stored one, or, for a profile
+/// asked for another sample type, the profile read again for it (CPU work,
+/// bounded like any analysis, on the CPU pool).
+pub async fn analysis_for(
+    state: &AppState,
+    artifact: &Artifact,
+    stored: Option<serde_json::Value>,
+    sample_type: Option<&str>,
+) -> Result<Option<serde_json::Value>> {
+    let Some(wanted) = sample_type.map(str::trim).filter(|wanted| !wanted.is_empty()) else {
+        return Ok(stored);
+    };
+    if artifact.format != "pprof" {
+        return Err(AppError::BadRequest("sample_type applies to pprof profiles only.".into()));
+    }
+    if stored.as_ref().is_some_and(|analysis| analysis["sample_type"] == wanted) {
+        return Ok(stored);
+    }
+    if stored.is_none() {
+        return Ok(None);
+    }
+    let bytes = read_for_analysis(state, artifact).await?;
+    let wanted = wanted.to_owned();
+    let limit = state.config.max_analysis_bytes;
+    let analysis = state
+        .cpu
+        .run(move || {
+            let profile = pprof::read_profile(&bytes, limit)?;
+            pprof::analyse(&profile, Some(&wanted))
+        })
+        .await?
+        .map_err(|err| AppError::BadRequest(format!("{err}.")))?;
+    Ok(Some(serde_json::to_value(analysis).map_err(anyhow::Error::from)?))
+}
+
+/// Target minus base: two profiles as `go tool pprof -top -diff_base` has
+/// it, or two goroutine dumps' groups grown and shrunk.
+pub async fn compare(
+    state: &AppState,
+    base: &Artifact,
+    target: &Artifact,
+    sample_type: Option<String>,
+) -> Result<serde_json::Value> {
+    match (base.format.as_str(), target.format.as_str()) {
+        ("pprof", "pprof") => {
+            let (before, after) =
+                (read_for_analysis(state, base).await?, read_for_analysis(state, target).await?);
+            let limit = state.config.max_analysis_bytes;
+            let diff = state
+                .cpu
+                .run(move || {
+                    let before = pprof::read_profile(&before, limit)?;
+                    let after = pprof::read_profile(&after, limit)?;
+                    pprof::analyse_diff(&before, &after, sample_type.as_deref().filter(|s| !s.is_empty()))
+                })
+                .await?
+                .map_err(|err| {
+                    AppError::Unprocessable(format!("These two profiles cannot be compared: {err}."))
+                })?;
+            Ok(serde_json::to_value(diff).map_err(anyhow::Error::from)?)
+        }
+        ("goroutine_dump", "goroutine_dump") => {
+            let read = |analysis: Option<serde_json::Value>| {
+                analysis
+                    .and_then(|value| serde_json::from_value::<goroutines::DumpAnalysis>(value).ok())
+                    .ok_or_else(|| {
+                        AppError::Unprocessable(
+                            "Both dumps must be analysed before they are compared.".into(),
+                        )
+                    })
+            };
+            let before = read(db::analysis_of(&state.pool, base.id).await?)?;
+            let after = read(db::analysis_of(&state.pool, target.id).await?)?;
+            Ok(serde_json::to_value(goroutines::diff_dumps(&before, &after)).map_err(anyhow::Error::from)?)
+        }
+        _ => Err(AppError::Unprocessable(
+            "Two pprof profiles, or two goroutine dumps, can be compared; not these.".into(),
+        )),
+    }
+}
+
+async fn read_for_analysis(state: &AppState, artifact: &Artifact) -> Result<Vec<u8>> {
+    state.analyser.store.read(&artifact.sha256, state.config.max_analysis_bytes).await.map_err(
+        |err| match err {
+            store::StoreError::TooLarge { limit } => AppError::PayloadTooLarge(format!(
+                "{} is larger than the {limit} bytes Debrief analyses.",
+                artifact.file_name
+            )),
+            other => AppError::Internal(anyhow::anyhow!(other)),
+        },
+    )
 }

@@ -533,3 +533,154 @@ async fn a_job_left_by_a_dead_worker_is_finished_by_another_and_stored_once() {
     .unwrap();
     assert_eq!((status.as_str(), attempts), ("done", 0));
 }
+
+/// The rows of a recorded `go tool pprof -top` output: (flat, cum, function).
+fn oracle_rows(name: &str) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oracle").join(name),
+    )
+    .unwrap();
+    text.lines()
+        .skip_while(|line| !line.trim_start().starts_with("flat"))
+        .skip(1)
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let function = words[5..].join(" ").trim_end_matches(" (inline)").to_owned();
+            (words[0].to_owned(), words[3].to_owned(), function)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_artifact_page_shows_the_top_table_as_pprof_prints_it_for_any_sample_type() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let created: Value =
+        upload(&app, &incident, &token, file_form("heap.pb.gz", fixture("pprof/httpleak.heap.pb.gz")))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let page = format!("/incidents/INC-1/artifacts/{}", created["id"].as_str().unwrap());
+
+    let default = browser.get_text(&page).await;
+    let alloc = browser.get_text(&format!("{page}?sample_type=alloc_space")).await;
+    let unknown = browser.get(&format!("{page}?sample_type=nonsense")).await;
+
+    let default_type = created["analysis"]["default_sample_type"].as_str().unwrap();
+    for (html, sample_type) in [(&default, default_type), (&alloc, "alloc_space")] {
+        let oracle = oracle_rows(&format!("httpleak.heap.pb.gz.{sample_type}.top-all.txt"));
+        for (flat, cum, function) in oracle.iter().take(5) {
+            let row = format!("<td class=\"num\">{flat}</td>");
+            assert!(html.contains(&row), "{sample_type}: flat {flat} of {function}");
+            assert!(
+                html.contains(&format!("<td class=\"num\">{cum}</td>")),
+                "{sample_type}: cum {cum} of {function}"
+            );
+            assert!(html.contains(&format!("<code>{function}</code>")), "{sample_type}: {function}");
+        }
+    }
+    assert_eq!(unknown.status(), 400);
+    assert!(unknown.text().await.unwrap().contains("alloc_space"), "the refusal lists the sample types");
+    let api = app
+        .api_json(
+            &format!("/api/v1/artifacts/{}?sample_type=alloc_objects", created["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(api["analysis"]["sample_type"], "alloc_objects");
+    let first = &oracle_rows("httpleak.heap.pb.gz.alloc_objects.top-all.txt")[0];
+    assert_eq!(api["analysis"]["top"][0]["function"], first.2.as_str());
+}
+
+#[tokio::test]
+async fn two_profiles_compare_as_pprof_diffs_them_and_two_dumps_by_group() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let mut ids = Vec::new();
+    for (name, path) in [
+        ("before.pb.gz", "pprof/diff-before.cpu.pb.gz"),
+        ("after.pb.gz", "pprof/diff-after.cpu.pb.gz"),
+        ("chansend.txt", "dumps/chansend.goroutine.debug2.txt"),
+        ("ctxleak.txt", "dumps/ctxleak.goroutine.debug2.txt"),
+    ] {
+        let created: Value =
+            upload(&app, &incident, &token, file_form(name, fixture(path))).await.json().await.unwrap();
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+
+    let diff = app.api_json(&format!("/api/v1/artifacts/{}/diff/{}", ids[0], ids[1]), &token).await;
+    let dumps = app.api_json(&format!("/api/v1/artifacts/{}/diff/{}", ids[2], ids[3]), &token).await;
+    let mixed = app
+        .api(Method::GET, &format!("/api/v1/artifacts/{}/diff/{}", ids[0], ids[2]), &token)
+        .send()
+        .await
+        .unwrap();
+    let page =
+        browser.get_text(&format!("/incidents/INC-1/artifacts/{}/compare?with={}", ids[0], ids[1])).await;
+
+    assert_eq!(diff["format"], "pprof_diff");
+    let oracle = oracle_rows("diff.cpu.cpu.top-all.txt");
+    assert_eq!(diff["top"][0]["function"], oracle[0].2.as_str(), "the biggest growth first: {}", oracle[0].2);
+    assert_eq!(dumps["format"], "goroutine_diff");
+    assert!(dumps["groups"].as_array().unwrap().iter().any(|group| group["delta"].as_i64().unwrap() < 0));
+    assert_eq!(api_error(mixed).await.0, 422);
+    assert!(page.contains(&format!("<code>{}</code>", oracle[0].2)), "the compare page lists it");
+    let artifact_page = browser.get_text(&format!("/incidents/INC-1/artifacts/{}", ids[0])).await;
+    assert!(artifact_page.contains("data-testid=\"compare-form\"") && artifact_page.contains("after.pb.gz"));
+}
+
+#[tokio::test]
+async fn a_suspect_becomes_a_cause_with_its_category_in_one_click() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let created: Value = upload(
+        &app,
+        &incident,
+        &token,
+        file_form("leak.txt", fixture("dumps/httpleak.goroutine.debug2.txt")),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let page =
+        browser.get_text(&format!("/incidents/INC-1/artifacts/{}", created["id"].as_str().unwrap())).await;
+    assert!(page.contains("Leak suspects") && page.contains("Add as a cause"));
+    let token_field = extract_csrf(&page).unwrap();
+    let suspect = &created["analysis"]["suspects"][0];
+    let description = format!(
+        "{}: {} goroutines in {} at {} (leak.txt).",
+        suspect["signature"].as_str().unwrap(),
+        suspect["evidence"]["count"],
+        suspect["evidence"]["state"].as_str().unwrap(),
+        suspect["evidence"]["top_function"].as_str().unwrap()
+    );
+
+    let added = browser
+        .post_form(
+            "/incidents/INC-1/causes",
+            &[
+                ("csrf_token", &token_field),
+                ("kind", "contributing"),
+                ("category", suspect["cause_category"].as_str().unwrap()),
+                ("description", &description),
+                ("whys", suspect["explanation"].as_str().unwrap()),
+            ],
+        )
+        .await;
+
+    assert_eq!(added.status(), 303);
+    let category: String =
+        sqlx::query_scalar("select category from cause").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(category, "missing timeout");
+    let escaped =
+        description.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    assert!(
+        page.contains(&format!("name=\"description\" value=\"{escaped}\"")),
+        "the form carries the finding"
+    );
+}
