@@ -171,3 +171,44 @@ pub async fn event_choices(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result
                where incident_id = $1 order by occurred_at, id limit 500";
     Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
 }
+
+/// An artifact as the timeline names it beside the event it was taken at.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkedArtifact {
+    pub id: Uuid,
+    pub timeline_event_id: Uuid,
+    pub file_name: String,
+    pub format: String,
+    pub analysis_status: String,
+    pub summary: String,
+}
+
+/// The incident's artifacts that are linked to one of its events.
+pub async fn linked_to_events(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<LinkedArtifact>> {
+    let sql = "select id, timeline_event_id, file_name, format, analysis_status, summary from artifact \
+               where incident_id = $1 and timeline_event_id is not null order by created_at, id";
+    Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
+}
+
+/// Changes the note and the linked event of an artifact still at `version`;
+/// `None` when someone changed it since (or it is gone).
+pub async fn update_link(
+    db: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+    note: &str,
+    timeline_event_id: Option<Uuid>,
+) -> Result<Option<Artifact>> {
+    let sql = format!(
+        "with a as (update artifact set note = $3, timeline_event_id = $4, version = version + 1 \
+           where id = $1 and version = $2 returning *) \
+         select {COLUMNS} from a left join app_user u on u.id = a.uploaded_by"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .bind(version)
+        .bind(note)
+        .bind(timeline_event_id)
+        .fetch_optional(db)
+        .await?)
+}

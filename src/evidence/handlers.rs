@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::{
     extract::{Extension, Multipart, Query, State},
-    response::{Html, Response},
+    response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
@@ -23,7 +23,7 @@ use crate::{
         path::IncidentPath,
     },
     state::AppState,
-    web::{CurrentUser, Flash, PageCtx, confirm::ConfirmPage, csrf::MultipartToken, path::RecordId},
+    web::{CurrentUser, Flash, Form, PageCtx, confirm::ConfirmPage, csrf::MultipartToken, path::RecordId},
 };
 
 /// `POST /incidents/{reference}/artifacts`: the upload form, with or
@@ -64,6 +64,8 @@ pub struct ArtifactPage {
     pub shown: Shown,
     /// The incident's other artifacts this one can be compared with.
     pub comparable: Vec<Artifact>,
+    /// The incident's events, to link the artifact to one.
+    pub events: Vec<db::EventChoice>,
 }
 
 impl ArtifactPage {
@@ -95,10 +97,10 @@ pub async fn show_artifact(
             other.id != artifact.id && other.format == artifact.format && other.analysis_status == "done"
         })
         .collect();
-    state
-        .cpu
-        .render(ArtifactPage { ctx, incident, shown: Shown::of(analysis.as_ref()), artifact, comparable })
-        .await
+    let events =
+        if ctx.is_editor() { db::event_choices(&state.pool, incident.id).await? } else { Vec::new() };
+    let shown = Shown::of(analysis.as_ref());
+    state.cpu.render(ArtifactPage { ctx, incident, shown, artifact, comparable, events }).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +138,72 @@ pub async fn compare_page(
     let compared =
         Compared::of(&diff, &target).ok_or_else(|| anyhow::anyhow!("a comparison of an unknown shape"))?;
     state.cpu.render(ComparePage { ctx, incident, base, target, compared }).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LinkForm {
+    note: String,
+    timeline_event_id: String,
+    version: i32,
+}
+
+/// `POST /incidents/{reference}/artifacts/{id}/edit`: the note and the
+/// event it was taken at (or is the evidence for), saved only if nobody
+/// changed them since the form was shown.
+#[tracing::instrument(skip_all)]
+pub async fn update_link(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    IncidentPath(incident): IncidentPath,
+    RecordId(id): RecordId,
+    session: tower_sessions::Session,
+    Form(form): Form<LinkForm>,
+) -> Result<Response> {
+    let current = find_of(&state, &incident, id).await?;
+    let note = form.note.trim();
+    if note.chars().count() > upload::MAX_NOTE_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "The note is longer than {} characters.",
+            upload::MAX_NOTE_CHARS
+        )));
+    }
+    let event = match form.timeline_event_id.trim() {
+        "" => None,
+        raw => {
+            let event = uuid::Uuid::parse_str(raw)
+                .map_err(|_| AppError::BadRequest("Choose one of the timeline's events.".into()))?;
+            if !db::event_of_incident(&state.pool, incident.id, event).await? {
+                return Err(AppError::BadRequest("The timeline event is not one of this incident's.".into()));
+            }
+            Some(event)
+        }
+    };
+    let mut tx = state.pool.begin().await?;
+    let Some(saved) = db::update_link(&mut tx, id, form.version, note, event).await? else {
+        return Err(AppError::Conflict(format!(
+            "Someone changed {} since you opened it, so nothing was saved. Reload the page to see their change.",
+            current.file_name
+        )));
+    };
+    let change = crate::incidents::revision::Change {
+        field: KEY.into(),
+        old: <super::part::Evidence as crate::incidents::document::Records>::history_text(&current),
+        new: <super::part::Evidence as crate::incidents::document::Records>::history_text(&saved),
+    };
+    let summary = format!("Edited the note of {}", saved.file_name);
+    crate::incidents::revision::record_part(
+        &mut tx,
+        &state.document,
+        incident.id,
+        user.0.id,
+        &summary,
+        &[change],
+    )
+    .await?;
+    tx.commit().await?;
+    crate::web::session::push_flash(&session, Flash::success(format!("Saved {}.", saved.file_name))).await?;
+    Ok(Redirect::to(&format!("/incidents/{}/artifacts/{id}", incident.reference)).into_response())
 }
 
 /// `GET /incidents/{reference}/artifacts/{id}/delete`: the confirmation,

@@ -54,6 +54,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
         .route("/incidents/{reference}/artifacts", post(handlers::upload).layer(upload_limit(state)))
+        .route("/incidents/{reference}/artifacts/{id}/edit", post(handlers::update_link))
         .route(
             "/incidents/{reference}/artifacts/{id}/delete",
             get(handlers::confirm_remove).post(handlers::remove),

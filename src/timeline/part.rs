@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     error::Result,
+    evidence::db::LinkedArtifact,
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
@@ -37,6 +38,8 @@ pub struct TimelineView {
     pub rejected: Vec<RejectedLine>,
     /// Milestones the pasted events could set.
     pub offers: Vec<MilestoneOffer>,
+    /// The evidence taken at each event, named beside it.
+    pub artifacts: Vec<LinkedArtifact>,
 }
 
 /// "Set Detected to 14:02": a milestone the incident lacks, offered from a
@@ -83,6 +86,7 @@ impl TimelineView {
     /// the incident's day.
     pub async fn load(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<TimelineView> {
         let events = db::list_events(&state.pool, incident.id).await?;
+        let artifacts = crate::evidence::db::linked_to_events(&state.pool, incident.id).await?;
         let event_form = EventInput {
             kind: EventKind::Observation.to_string(),
             occurred_at: ctx.zone.input(&incident.started_at),
@@ -97,6 +101,7 @@ impl TimelineView {
             paste: String::new(),
             rejected: Vec::new(),
             offers: Vec::new(),
+            artifacts,
         })
     }
 }
@@ -110,6 +115,8 @@ struct EventLine<'a> {
     new_day: bool,
     body_html: String,
     evidence_html: String,
+    /// The artifacts taken at this event.
+    artifacts: Vec<&'a LinkedArtifact>,
 }
 
 impl EventLine<'_> {
@@ -177,6 +184,7 @@ impl PartView for TimelineView {
                     new_day,
                     body_html: markdown::render(&event.body),
                     evidence_html: markdown::render(&event.evidence),
+                    artifacts: self.artifacts.iter().filter(|a| a.timeline_event_id == event.id).collect(),
                     event,
                 }
             })

@@ -684,3 +684,55 @@ async fn a_suspect_becomes_a_cause_with_its_category_in_one_click() {
         "the form carries the finding"
     );
 }
+
+#[tokio::test]
+async fn evidence_linked_to_an_event_is_named_beside_it_on_the_timeline() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let event = serde_json::json!({"occurred_at": "2026-11-20T14:05:00Z", "kind": "hypothesis", "body": "Goroutines pile up on payments"});
+    let event: Value = app
+        .api(Method::POST, &format!("/api/v1/incidents/{incident}/timeline"), &token)
+        .json(&event)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let event_id = event["id"].as_str().unwrap();
+    let linked = file_form("leak.txt", fixture("dumps/httpleak.goroutine.debug2.txt"))
+        .text("timeline_event_id", event_id.to_owned());
+    let first: Value = upload(&app, &incident, &token, linked).await.json().await.unwrap();
+    let second: Value = upload(&app, &incident, &token, file_form("trace.out", fixture("traces/trace.out")))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let page = browser.get_text("/incidents/INC-1").await;
+    let timeline = page.split("<section id=\"timeline\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(timeline.contains("leak.txt") && timeline.contains("703 goroutines; suspect: "), "{timeline}");
+    assert!(!timeline.contains("trace.out"), "an unlinked artifact stays in the evidence only");
+
+    // Linked afterwards, from its page; an edit based on an old version is refused.
+    let second_id = second["id"].as_str().unwrap();
+    let artifact_page = browser.get_text(&format!("/incidents/INC-1/artifacts/{second_id}")).await;
+    let csrf = extract_csrf(&artifact_page).unwrap();
+    let path = format!("/incidents/INC-1/artifacts/{second_id}/edit");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("note", "traced at the stall"),
+        ("timeline_event_id", event_id),
+        ("version", "1"),
+    ];
+    assert_eq!(browser.post_form(&path, &fields).await.status(), 303);
+    let stale = browser.post_form(&path, &fields).await;
+    assert_eq!(stale.status(), 409);
+    let page = browser.get_text("/incidents/INC-1").await;
+    let timeline = page.split("<section id=\"timeline\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(timeline.contains("trace.out") && page.contains("traced at the stall"), "{timeline}");
+    assert_eq!(first["timeline_event_id"], event_id);
+    let history = browser.get_text("/incidents/INC-1/history").await;
+    assert!(history.contains("Edited the note of trace.out"));
+}
