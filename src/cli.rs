@@ -18,6 +18,7 @@ use crate::{
         generate::{self, GenerateReport},
         load::LoadReport,
     },
+    evidence::store::ArtifactStore,
     startup::Application,
 };
 
@@ -180,7 +181,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::LoadDemo => {
             let password = DemoPassword::from_env().map_err(anyhow::Error::msg)?;
             let pool = db::connect_and_migrate(&config).await?;
-            let report = demo::load::load_demo(&pool, &password.password).await?;
+            let store = ArtifactStore::open(&config.storage, &config.data_dir.join("spool"))?;
+            let report = demo::load::load_demo(&pool, &store, &password.password).await?;
             pool.close().await;
             println!("{}", report.summary());
             print_sign_in(&report, &password, &sign_in_url(&config));

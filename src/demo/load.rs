@@ -20,6 +20,8 @@ use crate::{
         domain::{CauseFields, CauseKind},
     },
     error::{AppError, Result},
+    evidence::{part::Evidence, store::ArtifactStore},
+    incidents::document::Records,
     incidents::{
         self, EditError,
         domain::{Field, Severity, Status},
@@ -179,6 +181,7 @@ pub struct LoadReport {
     pub timeline_events: usize,
     pub causes: usize,
     pub action_items: usize,
+    pub artifacts: usize,
     /// Every cast member, and whether this load created their account.
     pub users: Vec<(Persona, bool)>,
 }
@@ -187,8 +190,8 @@ impl LoadReport {
     /// "Loaded 12 postmortems, 170 timeline events, ..."
     pub fn summary(&self) -> String {
         format!(
-            "Loaded {} postmortems, {} timeline events, {} causes and {} action items.",
-            self.postmortems, self.timeline_events, self.causes, self.action_items
+            "Loaded {} postmortems, {} timeline events, {} causes, {} action items and {} evidence files.",
+            self.postmortems, self.timeline_events, self.causes, self.action_items, self.artifacts
         )
     }
 }
@@ -197,7 +200,7 @@ impl LoadReport {
 /// members that do not exist yet with `password`. A database that has
 /// incidents is refused with [`AppError::Conflict`] and left as it was.
 #[tracing::instrument(skip_all)]
-pub async fn load_demo(pool: &PgPool, password: &NewPassword) -> Result<LoadReport> {
+pub async fn load_demo(pool: &PgPool, store: &ArtifactStore, password: &NewPassword) -> Result<LoadReport> {
     let postmortems = postmortems()?;
     let mut tx = pool.begin().await?;
     refuse_unless_empty(&mut tx).await?;
@@ -207,8 +210,9 @@ pub async fn load_demo(pool: &PgPool, password: &NewPassword) -> Result<LoadRepo
         users.push((id, created));
     }
     let cast: Vec<Uuid> = users.iter().map(|(id, _)| *id).collect();
-    for postmortem in &postmortems {
-        insert_postmortem(&mut tx, postmortem, &cast).await?;
+    let mut artifacts = 0;
+    for (index, postmortem) in postmortems.iter().enumerate() {
+        artifacts += insert_postmortem(&mut tx, store, index + 1, postmortem, &cast).await?;
     }
     tx.commit().await?;
     Ok(LoadReport {
@@ -216,6 +220,7 @@ pub async fn load_demo(pool: &PgPool, password: &NewPassword) -> Result<LoadRepo
         timeline_events: postmortems.iter().map(|p| p.timeline.len()).sum(),
         causes: postmortems.iter().map(|p| p.causes.len()).sum(),
         action_items: postmortems.iter().map(|p| p.action_items.len()).sum(),
+        artifacts,
         users: CAST.iter().copied().zip(users.iter().map(|(_, created)| *created)).collect(),
     })
 }
@@ -241,7 +246,13 @@ async fn refuse_unless_empty(tx: &mut PgConnection) -> Result<()> {
 /// sections and causes written in the days after by several of the cast,
 /// sent for review, published, and for a published one the action items
 /// closed after publication by their owners.
-async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast: &[Uuid]) -> Result<()> {
+async fn insert_postmortem(
+    tx: &mut PgConnection,
+    store: &ArtifactStore,
+    number: usize,
+    postmortem: &Postmortem,
+    cast: &[Uuid],
+) -> Result<usize> {
     let document = crate::postmortem::document();
     let author = |index: CastIndex| cast[index.0];
     let opened_by = postmortem.opened_by().map(author).unwrap_or(cast[0]);
@@ -275,6 +286,23 @@ async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast:
         revision::record(&mut *tx, &document, incident_id, by, &summary, &changes, false).await?;
         let logged = run.iter().map(|event| event.at).max().unwrap_or(postmortem.started_at);
         history.date_last(tx, incident_id, logged + Duration::minutes(3)).await?;
+    }
+
+    // The evidence taken during the incident, attached once it was over.
+    let attached = super::evidence::attach(&mut *tx, store, number, incident_id, opened_by).await?;
+    if !attached.is_empty() {
+        let changes: Vec<Change> = attached
+            .iter()
+            .map(|artifact| Change {
+                field: "evidence".into(),
+                old: String::new(),
+                new: Evidence::history_text(artifact),
+            })
+            .collect();
+        let summary = format!("Attached {} files", attached.len());
+        revision::record(&mut *tx, &document, incident_id, opened_by, &summary, &changes, false).await?;
+        let over = postmortem.resolved_at.or(postmortem.mitigated_at).unwrap_or(postmortem.started_at);
+        history.date_last(tx, incident_id, over + Duration::minutes(20)).await?;
     }
 
     let day_after =
@@ -371,7 +399,8 @@ async fn insert_postmortem(tx: &mut PgConnection, postmortem: &Postmortem, cast:
             item.due_on.unwrap_or(postmortem.closed_on()).midnight().assume_utc() - Duration::hours(8);
         history.date_last(tx, incident_id, closed).await?;
     }
-    history.date_incident(tx, incident_id).await
+    history.date_incident(tx, incident_id).await?;
+    Ok(attached.len())
 }
 
 /// How many of [`CAST`] write postmortems: the last only reads.

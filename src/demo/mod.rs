@@ -3,6 +3,7 @@
 //! `postmortems.json` into an empty database; [`generate`] adds any number
 //! of machine-made incidents, fast, to measure the app at scale.
 
+pub mod evidence;
 pub mod generate;
 pub mod load;
 

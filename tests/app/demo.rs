@@ -17,7 +17,7 @@ use crate::helpers::TestApp;
 const PASSWORD: &str = "demo password for tests";
 
 async fn load(app: &TestApp) -> Result<LoadReport, AppError> {
-    load_demo(&app.pool, &NewPassword::parse(PASSWORD, None).unwrap()).await
+    load_demo(&app.pool, &app.store(), &NewPassword::parse(PASSWORD, None).unwrap()).await
 }
 
 /// Rows of every table the demo writes to, to tell whether anything moved.
@@ -318,4 +318,42 @@ fn the_cli_refuses_an_incident_count_out_of_range_before_touching_a_database() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("--incidents takes a whole number from 1 to 10000000"), "{stderr}");
     }
+}
+
+#[tokio::test]
+async fn the_demo_postmortems_carry_real_evidence_already_analysed() {
+    let app = TestApp::spawn().await;
+
+    let report = load(&app).await.unwrap();
+
+    assert_eq!(report.artifacts, debrief::demo::evidence::FILES.len());
+    assert_eq!(
+        app.count("select count(*) from artifact where analysis_status = 'done'").await,
+        report.artifacts as i64
+    );
+    let key: String = sqlx::query_scalar(
+        "select a.analysis -> 'suspects' -> 0 ->> 'key' from artifact a join incident i on i.id = a.incident_id \
+         where i.number = 1 and a.format = 'goroutine_dump'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(key, "http-client-persistconn", "INC-1's dump names the HTTP client leak");
+    let linked = "select count(*) from artifact where timeline_event_id is not null";
+    assert!(app.count(linked).await >= 8, "the files are linked to the events they were taken at");
+    let (_, viewer) = app.signed_in(Role::Viewer).await;
+    let page = viewer.get_text("/incidents/INC-1").await;
+    assert!(
+        page.contains("checkout-7f9c-goroutines.txt") && page.contains("suspect: "),
+        "the page shows the finding"
+    );
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from artifact a join incident i on i.id = a.incident_id \
+         where i.number = 8 and a.file_name = 'pricing-heap-before.pb.gz'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let artifact_page = viewer.get_text(&format!("/incidents/INC-8/artifacts/{id}")).await;
+    assert!(artifact_page.contains("pricing-heap-after.pb.gz"), "the heap profiles compare with each other");
 }

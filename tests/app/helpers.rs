@@ -103,6 +103,12 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// The app's artifact store, as another process would open it.
+    pub fn store(&self) -> debrief::evidence::store::ArtifactStore {
+        let config = debrief::config::StorageConfig::Local { dir: self.data_dir().join("artifacts") };
+        debrief::evidence::store::ArtifactStore::open(&config, &self.data_dir().join("spool-tools")).unwrap()
+    }
+
     /// The app's data directory (its spool, and the artifact store by default).
     pub fn data_dir(&self) -> &std::path::Path {
         &self._data_dir.path

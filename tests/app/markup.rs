@@ -205,7 +205,7 @@ fn assert_valid(what: &str, html: &str) -> Reading {
 
 async fn demo_editor(app: &TestApp) -> Client {
     let password = "demo password for tests";
-    load_demo(&app.pool, &NewPassword::parse(password, None).unwrap()).await.unwrap();
+    load_demo(&app.pool, &app.store(), &NewPassword::parse(password, None).unwrap()).await.unwrap();
     let client = app.client();
     assert_eq!(client.login("bo@demo.debrief.dev", password).await.status(), 303);
     client
