@@ -172,24 +172,6 @@ pub async fn event_choices(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result
     Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
 }
 
-/// An artifact as the timeline names it beside the event it was taken at.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LinkedArtifact {
-    pub id: Uuid,
-    pub timeline_event_id: Uuid,
-    pub file_name: String,
-    pub format: String,
-    pub analysis_status: String,
-    pub summary: String,
-}
-
-/// The incident's artifacts that are linked to one of its events.
-pub async fn linked_to_events(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<LinkedArtifact>> {
-    let sql = "select id, timeline_event_id, file_name, format, analysis_status, summary from artifact \
-               where incident_id = $1 and timeline_event_id is not null order by created_at, id";
-    Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
-}
-
 /// Changes the note and the linked event of an artifact still at `version`;
 /// `None` when someone changed it since (or it is gone).
 pub async fn update_link(

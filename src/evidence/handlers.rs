@@ -52,7 +52,9 @@ pub async fn upload(
         [one] => Flash::success(format!("Attached {}.", one.file_name)),
         many => Flash::success(format!("Attached {} files.", many.len())),
     };
-    document::saved(&state, request, &incident, KEY, flash).await
+    let linked = artifacts.iter().any(|artifact| artifact.timeline_event_id.is_some());
+    let also: &[&str] = if linked { &[crate::timeline::part::KEY] } else { &[] };
+    document::saved_with(&state, request, &incident, KEY, also, flash).await
 }
 
 #[derive(Template)]
@@ -237,7 +239,8 @@ pub async fn remove(
 ) -> Result<Response> {
     let removed = super::remove_artifact(&state, Some(incident.id), id, &user.0).await?;
     let flash = Flash::success(format!("Removed {}.", removed.file_name));
-    document::saved(&state, request, &incident, KEY, flash).await
+    let also: &[&str] = if removed.timeline_event_id.is_some() { &[crate::timeline::part::KEY] } else { &[] };
+    document::saved_with(&state, request, &incident, KEY, also, flash).await
 }
 
 async fn find_of(state: &AppState, incident: &Incident, id: uuid::Uuid) -> Result<Artifact> {

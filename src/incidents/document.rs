@@ -442,6 +442,19 @@ pub async fn saved(
     key: &str,
     flash: Flash,
 ) -> Result<Response> {
+    saved_with(state, request, incident, key, &[], flash).await
+}
+
+/// [`saved`], for a change that also shows in the parts `also` (evidence
+/// linked to a timeline event shows under the event).
+pub async fn saved_with(
+    state: &AppState,
+    request: PartRequest,
+    incident: &Incident,
+    key: &str,
+    also: &[&str],
+    flash: Flash,
+) -> Result<Response> {
     if request.fragment
         && let Some(part) = state.document.part(key)
     {
@@ -449,6 +462,9 @@ pub async fn saved(
         // incident's version, which a change of its fields moves on.
         let incident = db::find_incident(&state.pool, incident.id).await?.ok_or(AppError::NotFound)?;
         let mut views = vec![part.load(state, &incident, request.part_ctx(&incident, key)).await?];
+        for other in also.iter().filter_map(|other| state.document.part(other)) {
+            views.push(other.load(state, &incident, request.part_ctx(&incident, other.key())).await?);
+        }
         if let Some(head) = state.document.parts.first().filter(|head| head.key() != key) {
             views.push(head.load(state, &incident, request.part_ctx(&incident, head.key())).await?);
         }

@@ -207,3 +207,23 @@ impl TimelineEvent {
         format!("{at} {}{status}: {}{evidence}", self.kind, self.body)
     }
 }
+
+/// An artifact as the timeline names it beside the event it was taken at.
+/// Read here, from the evidence's table, so that the timeline needs nothing
+/// of the evidence feature (which links its files to events).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkedArtifact {
+    pub id: Uuid,
+    pub timeline_event_id: Uuid,
+    pub file_name: String,
+    pub format: String,
+    pub analysis_status: String,
+    pub summary: String,
+}
+
+/// The incident's artifacts that are linked to one of its events.
+pub async fn linked_to_events(db: impl PgExecutor<'_>, incident_id: Uuid) -> Result<Vec<LinkedArtifact>> {
+    let sql = "select id, timeline_event_id, file_name, format, analysis_status, summary from artifact \
+               where incident_id = $1 and timeline_event_id is not null order by created_at, id";
+    Ok(sqlx::query_as(sql).bind(incident_id).fetch_all(db).await?)
+}

@@ -4,13 +4,12 @@ use askama::Template;
 use sqlx::PgConnection;
 
 use super::{
-    db::{self, TimelineEvent},
+    db::{self, LinkedArtifact, TimelineEvent},
     domain::{EventInput, EventKind, HypothesisStatus},
     paste::RejectedLine,
 };
 use crate::{
     error::Result,
-    evidence::db::LinkedArtifact,
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
@@ -86,7 +85,7 @@ impl TimelineView {
     /// the incident's day.
     pub async fn load(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<TimelineView> {
         let events = db::list_events(&state.pool, incident.id).await?;
-        let artifacts = crate::evidence::db::linked_to_events(&state.pool, incident.id).await?;
+        let artifacts = db::linked_to_events(&state.pool, incident.id).await?;
         let event_form = EventInput {
             kind: EventKind::Observation.to_string(),
             occurred_at: ctx.zone.input(&incident.started_at),

@@ -348,3 +348,91 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
         std::panic::resume_unwind(panic);
     }
 }
+
+fn fixture_path(path: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path).display().to_string()
+}
+
+#[tokio::test]
+async fn an_editor_drops_evidence_on_a_postmortem_and_reads_what_it_shows() {
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(debrief::auth::domain::Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let event = json!({"occurred_at": "2026-11-20T14:05:00Z", "kind": "hypothesis", "body": "The payments client leaks connections"});
+    let event: serde_json::Value = app
+        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/timeline"), &token)
+        .json(&event)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let event_id = event["id"].as_str().unwrap().to_owned();
+    let browser = driver.browser().await;
+
+    let steps = AssertUnwindSafe(async {
+        sign_in(&browser, &app, &editor.email, &editor.password).await;
+        browser.goto(&app.url("/incidents/INC-1?edit=evidence")).await.unwrap();
+        element(&browser, "[data-testid=upload-form]").await;
+        choose(&browser, "#upload-event", &event_id).await;
+        set(&browser, "#upload-note", "from checkout-7f9c during the stall").await;
+        // Watch for the progress bars the script shows while it sends.
+        browser
+            .execute(
+                "window.sawProgress = 0; new MutationObserver(() => { \
+                   window.sawProgress = Math.max(window.sawProgress, document.querySelectorAll('.upload-progress progress').length); \
+                 }).observe(document.body, {subtree: true, childList: true});",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let files = format!(
+            "{}\n{}",
+            fixture_path("dumps/httpleak.goroutine.debug2.txt"),
+            fixture_path("pprof/diff-before.cpu.pb.gz")
+        );
+        element(&browser, "#upload-file").await.send_keys(&files).await.unwrap();
+        click(&browser, "[data-testid=upload-form] button[type=submit]").await;
+
+        let evidence = wait_for_text(&browser, "[data-testid=artifacts]", "diff-before.cpu.pb.gz").await;
+        assert!(evidence.contains("703 goroutines; suspect: "), "{evidence}");
+        let seen = browser.execute("return window.sawProgress", vec![]).await.unwrap();
+        assert_eq!(seen, json!(2), "a progress bar per file");
+        let linked =
+            wait_for_text(&browser, "[data-testid=event-artifacts]", "httpleak.goroutine.debug2.txt").await;
+        assert!(linked.contains("diff-before.cpu.pb.gz"), "both were taken at the hypothesis: {linked}");
+        wait_for_text(&browser, "[data-testid=toc]", "2 files").await;
+
+        // The dump's page: the suspect first, then the groups.
+        click(&browser, "#evidence a.artifact-name").await;
+        let suspects = wait_for_text(&browser, "[data-testid=suspects]", "persistConn").await;
+        assert!(suspects.contains("missing timeout") && suspects.contains("Add as a cause"), "{suspects}");
+        wait_for_text(&browser, "[data-testid=groups]", "703 goroutines").await;
+
+        // Two CPU profiles compared.
+        let after = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(
+                std::fs::read(fixture_path("pprof/diff-after.cpu.pb.gz")).unwrap(),
+            )
+            .file_name("diff-after.cpu.pb.gz"),
+        );
+        let path = format!("/api/v1/incidents/{incident}/artifacts");
+        let response = app.api(reqwest::Method::POST, &path, &token).multipart(after).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        let links = browser.find_all(Locator::Css("#evidence a.artifact-name")).await.unwrap();
+        links[1].click().await.unwrap();
+        wait_for_text(&browser, "[data-testid=top-table]", "flat").await;
+        click(&browser, "[data-testid=compare-form] button").await;
+        let diff = wait_for_text(&browser, "[data-testid=profile-diff]", "main.buildIndex").await;
+        assert!(diff.contains('+'), "growth is signed: {diff}");
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
