@@ -404,6 +404,12 @@ async fn an_editor_drops_evidence_on_a_postmortem_and_reads_what_it_shows() {
             wait_for_text(&browser, "[data-testid=event-artifacts]", "httpleak.goroutine.debug2.txt").await;
         assert!(linked.contains("diff-before.cpu.pb.gz"), "both were taken at the hypothesis: {linked}");
         wait_for_text(&browser, "[data-testid=toc]", "2 files").await;
+        // The evidence is styled on screen, not only when printed.
+        let border = browser
+            .execute("return getComputedStyle(document.querySelector('.artifact')).borderTopStyle", vec![])
+            .await
+            .unwrap();
+        assert_eq!(border, json!("solid"), "the screen stylesheet applies to the evidence");
 
         // The dump's page: the suspect first, then the groups.
         click(&browser, "#evidence a.artifact-name").await;

@@ -3,6 +3,7 @@
 //! breakdowns, focus/ignore, peek and diffs, with numbers equal to pprof's.
 
 pub mod diff;
+pub mod flame;
 pub mod format;
 mod graph;
 mod model;
