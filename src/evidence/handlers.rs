@@ -68,6 +68,8 @@ pub struct ArtifactPage {
     pub comparable: Vec<Artifact>,
     /// The incident's events, to link the artifact to one.
     pub events: Vec<db::EventChoice>,
+    /// A profile's flame graph, as inline SVG drawn here (escaped, no script).
+    pub flame: Option<String>,
 }
 
 impl ArtifactPage {
@@ -102,7 +104,8 @@ pub async fn show_artifact(
     let events =
         if ctx.is_editor() { db::event_choices(&state.pool, incident.id).await? } else { Vec::new() };
     let shown = Shown::of(analysis.as_ref());
-    state.cpu.render(ArtifactPage { ctx, incident, shown, artifact, comparable, events }).await
+    let flame = super::flame_svg(&state, &artifact, query.sample_type.as_deref()).await?;
+    state.cpu.render(ArtifactPage { ctx, incident, shown, artifact, comparable, events, flame }).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +113,8 @@ pub async fn show_artifact(
 pub struct CompareQuery {
     with: String,
     sample_type: Option<String>,
+    /// Compare each frame's share of its own profile's total.
+    normalize: bool,
 }
 
 #[derive(Template)]
@@ -120,6 +125,8 @@ pub struct ComparePage {
     pub base: Artifact,
     pub target: Artifact,
     pub compared: Compared,
+    pub flame: Option<String>,
+    pub normalize: bool,
 }
 
 /// `GET /incidents/{reference}/artifacts/{id}/compare?with={other}`: the
@@ -136,10 +143,13 @@ pub async fn compare_page(
     let other = uuid::Uuid::parse_str(query.with.trim())
         .map_err(|_| AppError::BadRequest("Choose the file to compare with.".into()))?;
     let target = find_of(&state, &incident, other).await?;
+    let flame =
+        super::diff_flame_svg(&state, &base, &target, query.sample_type.as_deref(), query.normalize).await?;
     let diff = super::compare(&state, &base, &target, query.sample_type).await?;
     let compared =
         Compared::of(&diff, &target).ok_or_else(|| anyhow::anyhow!("a comparison of an unknown shape"))?;
-    state.cpu.render(ComparePage { ctx, incident, base, target, compared }).await
+    let normalize = query.normalize;
+    state.cpu.render(ComparePage { ctx, incident, base, target, compared, flame, normalize }).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -227,3 +227,67 @@ async fn read_for_analysis(state: &AppState, artifact: &Artifact) -> Result<Vec<
         },
     )
 }
+
+/// The most frames a flame graph on a page draws; the narrowest go first.
+const PAGE_FLAME_NODES: usize = 4000;
+
+/// The flame graph of a profile artifact for one sample type (the default
+/// when `None`), as inline SVG; `None` for any other artifact.
+pub async fn flame_svg(
+    state: &AppState,
+    artifact: &Artifact,
+    sample_type: Option<&str>,
+) -> Result<Option<String>> {
+    if artifact.format != "pprof" || artifact.analysis_status != "done" {
+        return Ok(None);
+    }
+    let bytes = read_for_analysis(state, artifact).await?;
+    let limit = state.config.max_analysis_bytes;
+    let sample_type = sample_type.map(str::to_owned).filter(|s| !s.is_empty());
+    let title = format!("Flame graph of {}", artifact.file_name);
+    let svg = state
+        .cpu
+        .run(move || {
+            let profile = pprof::read_profile(&bytes, limit)?;
+            let index = pprof::sample_index_for(&profile, sample_type.as_deref())?;
+            let limits = pprof::flame::FlameLimits { max_nodes: PAGE_FLAME_NODES, ..Default::default() };
+            let graph = pprof::flame::flame_graph_within(&profile, index, &pprof::Filter::default(), &limits);
+            let unit = graph.unit.clone();
+            let options = pprof::flame::FlameOptions { title, ..Default::default() };
+            Ok::<_, pprof::ProfileError>(pprof::flame::render_svg(&graph, &unit, &options))
+        })
+        .await?
+        .map_err(|err| AppError::BadRequest(format!("{err}.")))?;
+    Ok(Some(svg))
+}
+
+/// The differential flame graph of two profile artifacts: red grew, blue
+/// shrank; `normalize` compares each frame's share of its own total.
+pub async fn diff_flame_svg(
+    state: &AppState,
+    base: &Artifact,
+    target: &Artifact,
+    sample_type: Option<&str>,
+    normalize: bool,
+) -> Result<Option<String>> {
+    if base.format != "pprof" || target.format != "pprof" {
+        return Ok(None);
+    }
+    let (before, after) = (read_for_analysis(state, base).await?, read_for_analysis(state, target).await?);
+    let limit = state.config.max_analysis_bytes;
+    let sample_type = sample_type.map(str::to_owned).filter(|s| !s.is_empty());
+    let title = format!("{} against {}", target.file_name, base.file_name);
+    let svg = state
+        .cpu
+        .run(move || {
+            let before = pprof::read_profile(&before, limit)?;
+            let after = pprof::read_profile(&after, limit)?;
+            let graph = pprof::flame::diff_flame_graph(&before, &after, sample_type.as_deref())?;
+            let unit = graph.unit.clone();
+            let options = pprof::flame::FlameOptions { title, normalize, ..Default::default() };
+            Ok::<_, pprof::ProfileError>(pprof::flame::render_svg(&graph, &unit, &options))
+        })
+        .await?
+        .map_err(|err| AppError::Unprocessable(format!("These two profiles cannot be compared: {err}.")))?;
+    Ok(Some(svg))
+}

@@ -30,6 +30,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/js/app.js"),
     },
     Asset {
+        path: "js/flame.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/js/flame.js"),
+    },
+    Asset {
         path: "img/favicon.svg",
         content_type: "image/svg+xml",
         bytes: include_bytes!("../../static/img/favicon.svg"),

@@ -583,6 +583,18 @@ async fn the_artifact_page_shows_the_top_table_as_pprof_prints_it_for_any_sample
     }
     assert_eq!(unknown.status(), 400);
     assert!(unknown.text().await.unwrap().contains("alloc_space"), "the refusal lists the sample types");
+    // The flame graph is drawn inline, with no script of its own: the page's CSP holds.
+    let flame = default
+        .split("data-testid=\"flame\"")
+        .nth(1)
+        .expect("a flame graph")
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(flame.contains("<svg") && flame.contains("class=\"frame\""), "{flame}");
+    assert!(!flame.contains("<script") && !flame.contains(" onload"), "no script in the graph");
+    assert!(default.contains("<script src=\"/static/js/flame.js\" defer></script>"));
+    assert_eq!(browser.get("/static/js/flame.js").await.status(), 200);
     let api = app
         .api_json(
             &format!("/api/v1/artifacts/{}?sample_type=alloc_objects", created["id"].as_str().unwrap()),
@@ -628,6 +640,10 @@ async fn two_profiles_compare_as_pprof_diffs_them_and_two_dumps_by_group() {
     assert!(dumps["groups"].as_array().unwrap().iter().any(|group| group["delta"].as_i64().unwrap() < 0));
     assert_eq!(api_error(mixed).await.0, 422);
     assert!(page.contains(&format!("<code>{}</code>", oracle[0].2)), "the compare page lists it");
+    assert!(
+        page.contains("data-testid=\"diff-flame\"") && page.contains("data-delta"),
+        "a differential flame graph"
+    );
     let artifact_page = browser.get_text(&format!("/incidents/INC-1/artifacts/{}", ids[0])).await;
     assert!(artifact_page.contains("data-testid=\"compare-form\"") && artifact_page.contains("after.pb.gz"));
 }
