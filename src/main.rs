@@ -14,6 +14,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Analysing a file needs neither the configuration nor a database.
+    if let cli::Command::Analyze(request) = &command {
+        return cli::analyze::run(request);
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
