@@ -8,6 +8,8 @@ COPY src src
 COPY migrations migrations
 COPY templates templates
 COPY static static
+# The demo's evidence files are compiled in from the fixtures.
+COPY tests/fixtures tests/fixtures
 RUN cargo build --release --locked --bin debrief
 
 FROM debian:bookworm-slim
