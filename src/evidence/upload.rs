@@ -131,6 +131,9 @@ pub async fn attach(
     }
     let mut prepared = Vec::with_capacity(upload.files.len());
     for (file_name, spooled) in &upload.files {
+        if spooled.size == 0 {
+            return Err(AppError::BadRequest(format!("{file_name} is empty: there is nothing to attach.")));
+        }
         let format = detect(&spooled.prefix);
         if format == Format::Other && claims_to_be_a_profile(file_name) {
             return Err(AppError::Unprocessable(format!(

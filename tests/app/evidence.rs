@@ -752,3 +752,47 @@ async fn evidence_linked_to_an_event_is_named_beside_it_on_the_timeline() {
     let history = browser.get_text("/incidents/INC-1/history").await;
     assert!(history.contains("Edited the note of trace.out"));
 }
+
+#[tokio::test]
+async fn hostile_and_damaged_files_get_a_clear_answer_and_a_cut_dump_is_kept() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let dump = fixture("dumps/chansend.goroutine.debug2.txt");
+    let crlf = String::from_utf8(dump.clone()).unwrap().replace('\n', "\r\n").into_bytes();
+    let mut invalid_utf8 = dump.clone();
+    invalid_utf8.splice(200..200, [0xff, 0xfe, 0xc3]);
+    let cut = dump[..dump.len() * 2 / 3].to_vec();
+    // A profile whose sample points at a string index past its table.
+    let mut bad_index = vec![0x0a, 0x04, 0x08, 0x07, 0x10, 0x01];
+    bad_index.extend([0x32, 0x00]);
+    // A sample with two values where the profile has one sample type.
+    let wrong_count = vec![
+        0x0a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x12, 0x04, 0x12, 0x02, 0x01, 0x02, 0x32, 0x00, 0x32, 0x01, b'a',
+        0x32, 0x01, b'b',
+    ];
+
+    let empty = api_error(upload(&app, &incident, &token, file_form("empty.txt", Vec::new())).await).await;
+    assert_eq!(empty.0, 400, "{empty:?}");
+    for (name, bytes) in [("bad-index.pb", bad_index), ("wrong-count.pb", wrong_count)] {
+        let (status, _, message) =
+            api_error(upload(&app, &incident, &token, file_form(name, bytes)).await).await;
+        assert_eq!(status, 422, "{name}: {message}");
+        assert!(message.starts_with(&format!("{name} cannot be read")), "{message}");
+    }
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+
+    let mut counts = Vec::new();
+    for (name, bytes) in [("crlf.txt", crlf), ("utf8.txt", invalid_utf8), ("cut.txt", cut)] {
+        let response = upload(&app, &incident, &token, file_form(name, bytes)).await;
+        assert_eq!(response.status(), 201, "{name}");
+        let created: Value = response.json().await.unwrap();
+        counts.push((
+            created["analysis"]["goroutines"].as_u64().unwrap(),
+            created["analysis"]["truncated"].as_bool().unwrap(),
+        ));
+    }
+    assert_eq!(counts[0], (61, false), "CRLF reads as the same dump");
+    assert_eq!(counts[1], (61, false), "a stray invalid byte does not lose the dump");
+    assert!(counts[2].1 && counts[2].0 < 61, "a cut dump is kept and says so: {:?}", counts[2]);
+}
