@@ -105,3 +105,16 @@ async fn with_analysis(state: &AppState, id: uuid::Uuid) -> Result<(Artifact, Op
     tx.commit().await?;
     Ok((artifact, analysis))
 }
+
+/// `GET /api/v1/artifacts/{id}/profile?sample_type=&focus=&ignore=&peek=`:
+/// a profile narrowed as pprof's flags narrow it, with its labels breakdown
+/// and the callers and callees of the functions `peek` matches.
+#[tracing::instrument(skip_all)]
+pub async fn profile(
+    State(state): State<AppState>,
+    RecordId(id): RecordId,
+    Query(query): Query<super::ProfileQuery>,
+) -> Result<Json<Value>> {
+    let artifact = db::find_artifact(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(super::profile_view(&state, &artifact, &query).await?))
+}

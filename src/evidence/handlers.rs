@@ -9,7 +9,6 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    api::SampleTypeQuery,
     db::{self, Artifact},
     page::{Compared, Shown, wait_text},
     part::{KEY, human_size},
@@ -60,6 +59,7 @@ pub async fn upload(
 #[derive(Template)]
 #[template(path = "evidence/show.html")]
 pub struct ArtifactPage {
+    pub query: super::ProfileQuery,
     pub ctx: PageCtx,
     pub incident: Incident,
     pub artifact: Artifact,
@@ -77,6 +77,16 @@ impl ArtifactPage {
         human_size(self.artifact.size)
     }
 
+    /// What the reader typed in a field of the profile form.
+    fn typed(&self, field: &str) -> String {
+        let value = match field {
+            "focus" => &self.query.focus,
+            "ignore" => &self.query.ignore,
+            _ => &self.query.peek,
+        };
+        value.clone().unwrap_or_default()
+    }
+
     fn wait(&self, min: &Option<u32>, max: &Option<u32>) -> String {
         wait_text(*min, *max)
     }
@@ -89,11 +99,17 @@ pub async fn show_artifact(
     ctx: PageCtx,
     IncidentPath(incident): IncidentPath,
     RecordId(id): RecordId,
-    Query(query): Query<SampleTypeQuery>,
+    Query(query): Query<super::ProfileQuery>,
 ) -> Result<Html<String>> {
     let artifact = find_of(&state, &incident, id).await?;
     let stored = db::analysis_of(&state.pool, id).await?;
-    let analysis = super::analysis_for(&state, &artifact, stored, query.sample_type.as_deref()).await?;
+    // A profile is read again for the view asked (sample type, focus,
+    // ignore, peek) and its labels; anything else shows what is stored.
+    let analysis = if artifact.format == "pprof" && stored.is_some() {
+        Some(super::profile_view(&state, &artifact, &query).await?)
+    } else {
+        super::analysis_for(&state, &artifact, stored, query.sample_type.as_deref()).await?
+    };
     let comparable = db::list_for_incident(&state.pool, incident.id)
         .await?
         .into_iter()
@@ -105,7 +121,7 @@ pub async fn show_artifact(
         if ctx.is_editor() { db::event_choices(&state.pool, incident.id).await? } else { Vec::new() };
     let shown = Shown::of(analysis.as_ref());
     let flame = super::flame_svg(&state, &artifact, query.sample_type.as_deref()).await?;
-    state.cpu.render(ArtifactPage { ctx, incident, shown, artifact, comparable, events, flame }).await
+    state.cpu.render(ArtifactPage { query, ctx, incident, shown, artifact, comparable, events, flame }).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -69,6 +69,7 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
         .route("/artifacts/{id}", get(api::show_artifact))
         .route("/artifacts/{id}/raw", get(download::download_api))
         .route("/artifacts/{base}/diff/{target}", get(api::diff))
+        .route("/artifacts/{id}/profile", get(api::profile))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
         .route("/incidents/{id}/artifacts", post(api::upload).layer(upload_limit(state)))
@@ -290,4 +291,70 @@ pub async fn diff_flame_svg(
         .await?
         .map_err(|err| AppError::Unprocessable(format!("These two profiles cannot be compared: {err}.")))?;
     Ok(Some(svg))
+}
+
+/// How a reader narrows a profile: as `go tool pprof`'s `-sample_index`,
+/// `-focus`, `-ignore`, `-tags` and `-peek` do.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ProfileQuery {
+    pub sample_type: Option<String>,
+    pub focus: Option<String>,
+    pub ignore: Option<String>,
+    pub peek: Option<String>,
+}
+
+/// The longest pattern a reader may give.
+const MAX_PATTERN_CHARS: usize = 500;
+
+fn pattern(name: &str, raw: &Option<String>) -> Result<Option<regex::Regex>> {
+    let Some(raw) = raw.as_deref().map(str::trim).filter(|raw| !raw.is_empty()) else { return Ok(None) };
+    if raw.chars().count() > MAX_PATTERN_CHARS {
+        return Err(AppError::BadRequest(format!("{name} is longer than {MAX_PATTERN_CHARS} characters.")));
+    }
+    // The compiled size is bounded too, so a pattern cannot cost more than a page.
+    regex::RegexBuilder::new(raw)
+        .size_limit(1 << 20)
+        .build()
+        .map(Some)
+        .map_err(|err| AppError::BadRequest(format!("{name} is not a regular expression: {err}")))
+}
+
+/// A profile artifact seen through `query`: its top table of the samples
+/// kept, the labels breakdown and, when asked, the callers and callees of
+/// the functions `peek` matches. CPU work on the CPU pool, bounded like
+/// any analysis.
+pub async fn profile_view(
+    state: &AppState,
+    artifact: &Artifact,
+    query: &ProfileQuery,
+) -> Result<serde_json::Value> {
+    if artifact.format != "pprof" {
+        return Err(AppError::BadRequest("This view is of pprof profiles only.".into()));
+    }
+    let filter =
+        pprof::Filter { focus: pattern("focus", &query.focus)?, ignore: pattern("ignore", &query.ignore)? };
+    let peek = pattern("peek", &query.peek)?;
+    let bytes = read_for_analysis(state, artifact).await?;
+    let limit = state.config.max_analysis_bytes;
+    let sample_type = query.sample_type.clone().filter(|s| !s.trim().is_empty());
+    state
+        .cpu
+        .run(move || {
+            let profile = pprof::read_profile(&bytes, limit)?;
+            let analysis = pprof::analyse_with(&profile, sample_type.as_deref(), &filter)?;
+            let index = pprof::sample_index_for(&profile, sample_type.as_deref())?;
+            let tags = pprof::tags::tags(&profile, index);
+            let peeked = peek.as_ref().map(|re| {
+                let mut found = pprof::top::peek(&profile, index, re);
+                found.truncate(20);
+                found
+            });
+            let mut value = serde_json::to_value(&analysis).unwrap_or_default();
+            value["tags"] = serde_json::to_value(tags).unwrap_or_default();
+            value["peek"] = serde_json::to_value(peeked).unwrap_or_default();
+            Ok::<_, pprof::ProfileError>(value)
+        })
+        .await?
+        .map_err(|err| AppError::BadRequest(format!("{err}.")))
 }

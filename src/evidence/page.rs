@@ -26,6 +26,36 @@ struct StoredProfile {
     duration_nanos: i64,
     total: i64,
     top: Vec<StoredRow>,
+    #[serde(default)]
+    tags: Vec<StoredTag>,
+    #[serde(default)]
+    peek: Option<Vec<StoredPeek>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredTag {
+    key: String,
+    values: Vec<StoredTagValue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredTagValue {
+    value: String,
+    total: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredPeek {
+    function: String,
+    cum: i64,
+    callers: Vec<StoredCall>,
+    callees: Vec<StoredCall>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredCall {
+    function: String,
+    value: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,6 +79,17 @@ pub struct ProfileShown {
     pub total: String,
     pub duration: String,
     pub rows: Vec<ProfileRow>,
+    /// Per label key: each value with its share, as `-tags` lists them.
+    pub tags: Vec<(String, Vec<(String, String, String)>)>,
+    /// Each peeked function: its cum, its callers and its callees.
+    pub peek: Option<Vec<PeekShown>>,
+}
+
+pub struct PeekShown {
+    pub function: String,
+    pub cum: String,
+    pub callers: Vec<(String, String)>,
+    pub callees: Vec<(String, String)>,
 }
 
 /// A row of the top table, as `go tool pprof -top` prints it.
@@ -105,7 +146,41 @@ fn profile_shown(stored: StoredProfile) -> ProfileShown {
             }
         })
         .collect();
+    let tags = stored
+        .tags
+        .iter()
+        .map(|tag| {
+            let values = tag
+                .values
+                .iter()
+                .map(|value| {
+                    let share = percentage(value.total, stored.total).trim().to_owned();
+                    (value.value.clone(), label(value.total, &unit), share)
+                })
+                .collect();
+            (tag.key.clone(), values)
+        })
+        .collect();
+    let calls = |calls: &[StoredCall]| -> Vec<(String, String)> {
+        calls
+            .iter()
+            .map(|call| (call.function.clone(), scaled_label(call.value, &unit, &shown_unit)))
+            .collect()
+    };
+    let peek = stored.peek.as_ref().map(|peeked| {
+        peeked
+            .iter()
+            .map(|one| PeekShown {
+                function: one.function.clone(),
+                cum: scaled_label(one.cum, &unit, &shown_unit),
+                callers: calls(&one.callers),
+                callees: calls(&one.callees),
+            })
+            .collect()
+    });
     ProfileShown {
+        tags,
+        peek,
         sample_types: stored.sample_types.iter().map(|t| t.name.clone()).collect(),
         default_sample_type: stored.default_sample_type,
         sample_type: stored.sample_type,

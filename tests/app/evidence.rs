@@ -796,3 +796,65 @@ async fn hostile_and_damaged_files_get_a_clear_answer_and_a_cut_dump_is_kept() {
     assert_eq!(counts[1], (61, false), "a stray invalid byte does not lose the dump");
     assert!(counts[2].1 && counts[2].0 < 61, "a cut dump is kept and says so: {:?}", counts[2]);
 }
+
+#[tokio::test]
+async fn a_profile_narrows_as_pprof_focus_ignore_tags_and_peek_do() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let created: Value =
+        upload(&app, &incident, &token, file_form("cpu.pb.gz", fixture("pprof/cpulabels.cpu.pb.gz")))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let view = |query: &str| {
+        let path = format!("/api/v1/artifacts/{id}/profile?{query}");
+        let (app, token) = (&app, token.clone());
+        async move { app.api_json(&path, &token).await }
+    };
+
+    let whole = view("").await;
+    let focused = view("focus=sha256").await;
+    let ignored = view("ignore=sha256").await;
+    let peeked = view("peek=%5Emain%5C.rankResults%24").await;
+    let bad = app
+        .api(Method::GET, &format!("/api/v1/artifacts/{id}/profile?focus=(unclosed"), &token)
+        .send()
+        .await
+        .unwrap();
+
+    // As pprof: percentages stay of the whole total; the rows hold what is kept.
+    let total = whole["total"].as_i64().unwrap();
+    let kept = |view: &Value| {
+        view["top"].as_array().unwrap().iter().map(|row| row["flat"].as_i64().unwrap()).sum::<i64>()
+    };
+    let (in_focus, outside) = (kept(&focused), kept(&ignored));
+    assert_eq!(focused["total"].as_i64().unwrap(), total);
+    assert!(in_focus > 0 && outside > 0, "{in_focus} {outside}");
+    assert_eq!(in_focus + outside, total, "focus and ignore of one pattern split the samples");
+    assert!(
+        focused["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["function"] != "main.rankResults" || row["flat"] == 0)
+    );
+    // `go tool pprof -tags`: handler checkout 51.77%, search 48.23%.
+    let handler = whole["tags"].as_array().unwrap().iter().find(|tag| tag["key"] == "handler").unwrap();
+    let checkout = handler["values"].as_array().unwrap().iter().find(|v| v["value"] == "checkout").unwrap();
+    let share = checkout["total"].as_f64().unwrap() / handler["total"].as_f64().unwrap() * 100.0;
+    assert_eq!(format!("{share:.2}"), "51.77");
+    let peek = &peeked["peek"][0];
+    assert_eq!(peek["function"], "main.rankResults");
+    assert!(!peek["callers"].as_array().unwrap().is_empty(), "{peek}");
+    assert_eq!(api_error(bad).await.0, 400);
+
+    let page = browser.get_text(&format!("/incidents/INC-1/artifacts/{id}?peek=rankResults")).await;
+    assert!(
+        page.contains("data-testid=\"tags\"") && page.contains("<code>checkout</code>"),
+        "labels on the page"
+    );
+    assert!(page.contains("data-testid=\"peek\"") && page.contains("Called by"), "peek on the page");
+}

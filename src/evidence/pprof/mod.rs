@@ -72,9 +72,18 @@ pub fn sample_index_for(profile: &Profile, name: Option<&str>) -> Result<usize, 
 
 /// The analysis of a profile for one sample type (the default when `None`).
 pub fn analyse(profile: &Profile, sample_type: Option<&str>) -> Result<PprofAnalysis, ProfileError> {
+    analyse_with(profile, sample_type, &Filter::default())
+}
+
+/// [`analyse`] of the samples `filter` keeps (`-focus`, `-ignore`).
+pub fn analyse_with(
+    profile: &Profile,
+    sample_type: Option<&str>,
+    filter: &Filter,
+) -> Result<PprofAnalysis, ProfileError> {
     let index = sample_index_for(profile, sample_type)?;
     let sample_types = profile.sample_types();
-    let table = top_table(profile, index, &Filter::default());
+    let table = top_table(profile, index, filter);
     Ok(PprofAnalysis {
         format: "pprof",
         default_sample_type: sample_types[profile.default_sample_index()].name.clone(),
