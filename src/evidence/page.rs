@@ -80,10 +80,13 @@ pub struct ProfileShown {
     pub duration: String,
     pub rows: Vec<ProfileRow>,
     /// Per label key: each value with its share, as `-tags` lists them.
-    pub tags: Vec<(String, Vec<(String, String, String)>)>,
+    pub tags: Vec<(String, Vec<TagShown>)>,
     /// Each peeked function: its cum, its callers and its callees.
     pub peek: Option<Vec<PeekShown>>,
 }
+
+/// A label value: the value, its total and its share, formatted.
+pub type TagShown = (String, String, String);
 
 pub struct PeekShown {
     pub function: String,
