@@ -275,6 +275,18 @@ mod tests {
     }
 
     #[test]
+    fn the_handmade_traces_of_other_releases_are_told_apart() {
+        for (file, version) in [("go1.11.trace", "1.11"), ("go1.21.trace", "1.21"), ("go1.22.trace", "1.22")]
+        {
+            let bytes = fixture(&format!("traces/handmade/{file}"));
+            assert_eq!(detect(&bytes), Format::GoTrace { go_version: version.into() }, "{file}");
+        }
+        assert_eq!(crate::evidence::analysis::trace_releases("1.11"), "Go 1.11 to 1.18");
+        assert_eq!(crate::evidence::analysis::trace_releases("1.21"), "Go 1.21");
+        assert_eq!(crate::evidence::analysis::trace_releases("1.22"), "Go 1.22");
+    }
+
+    #[test]
     fn trace_headers_of_every_version_are_read() {
         assert_eq!(detect(b"go 1.22 trace\0\0\0\x01\x02"), Format::GoTrace { go_version: "1.22".into() });
         assert_eq!(detect(b"go 1.5 trace\0\0\0\0\x01"), Format::GoTrace { go_version: "1.5".into() });

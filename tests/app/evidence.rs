@@ -858,3 +858,21 @@ async fn a_profile_narrows_as_pprof_focus_ignore_tags_and_peek_do() {
     );
     assert!(page.contains("data-testid=\"peek\"") && page.contains("Called by"), "peek on the page");
 }
+
+#[tokio::test]
+async fn the_whole_postmortem_from_the_api_lists_its_artifacts() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    upload(&app, &incident, &token, file_form("trace.out", fixture("traces/trace.out"))).await;
+
+    let whole = app.api_json("/api/v1/incidents/INC-1", &token).await;
+
+    let artifacts = whole["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 1);
+    assert_eq!(
+        (artifacts[0]["file_name"].as_str(), artifacts[0]["format"].as_str()),
+        (Some("trace.out"), Some("go_trace"))
+    );
+    assert_eq!(artifacts[0]["summary"], "Go execution trace, format 1.19 (Go 1.19 and 1.20)");
+}

@@ -235,7 +235,9 @@ async fn the_incident_page_is_valid_markup_in_read_mode_and_in_every_edit_mode()
         let editing =
             assert_valid(&format!("{page} edited whole"), &page_in_mode(&editor, &page, "all").await);
         assert!(editing.inline_links.len() > 10, "{page} offers its edits: {:?}", editing.inline_links);
-        for part in ["details", "milestones", "impact", "timeline", "causes", "action-items", "lessons"] {
+        for part in
+            ["details", "milestones", "impact", "timeline", "evidence", "causes", "action-items", "lessons"]
+        {
             let html = page_in_mode(&editor, &page, part).await;
             assert_valid(&format!("{page} with {part} edited"), &html);
             assert!(html.contains("data-mode=\"edit\""), "{page} with {part} edited is in edit mode");
