@@ -42,8 +42,14 @@ pub fn analyse(format: &Format, bytes: &[u8], max_decompressed: u64) -> Result<A
         Format::Pprof { .. } | Format::PprofText { .. } => {
             let profile = pprof::read_profile(bytes, max_decompressed).map_err(profile_error)?;
             let analysis = pprof::analyse(&profile, None).map_err(profile_error)?;
-            let summary = profile_summary(&analysis);
-            Ok(Analysed { analysis: to_json(&analysis)?, summary })
+            let suspects = heap_suspects(&profile);
+            let mut summary = profile_summary(&analysis);
+            if let Some(first) = suspects.first() {
+                summary.push_str(&format!("; suspect: {}", first["signature"].as_str().unwrap_or_default()));
+            }
+            let mut json = to_json(&analysis)?;
+            json["suspects"] = serde_json::Value::Array(suspects);
+            Ok(Analysed { analysis: json, summary })
         }
         Format::GoroutineDump { .. } => {
             // Decompressed here, within the analysis's own bound.
@@ -57,6 +63,35 @@ pub fn analyse(format: &Format, bytes: &[u8], max_decompressed: u64) -> Result<A
             Ok(Analysed { analysis: to_json(&analysis)?, summary })
         }
     }
+}
+
+/// A timer's share of the memory in use past which it is named a suspect.
+const TIMER_SHARE_PCT: f64 = 5.0;
+
+/// What a heap profile shows of a known leak: timers (`time.After`,
+/// `time.NewTimer`) created in a loop hold their memory until they fire, so
+/// they pile up in the memory in use.
+pub fn heap_suspects(profile: &pprof::Profile) -> Vec<serde_json::Value> {
+    let Ok(in_use) = pprof::analyse(profile, Some("inuse_space")) else { return Vec::new() };
+    let timers = in_use
+        .top
+        .iter()
+        .filter(|row| matches!(row.function.as_str(), "time.NewTimer" | "time.After" | "time.AfterFunc"))
+        .max_by(|a, b| a.cum_pct.total_cmp(&b.cum_pct));
+    let Some(timer) = timers.filter(|timer| timer.cum_pct >= TIMER_SHARE_PCT) else { return Vec::new() };
+    vec![json!({
+        "key": goroutines::key::TIMER_IN_LOOP,
+        "signature": "timers created in a loop, held until they fire",
+        "explanation": format!(
+            "{} holds {:.1}% of the memory in use. A time.After (or time.NewTimer) in a select inside a loop makes a \
+             new timer on every pass, and each lives until it fires, however soon the loop moves on. Make one timer \
+             (time.NewTimer) outside the loop and Reset it, or Stop the timer when the select is done.",
+            timer.function, timer.cum_pct
+        ),
+        "cause_category": "resource exhaustion",
+        "playbooks": ["goroutine-leak-hunt"],
+        "evidence": {"function": timer.function, "cum": timer.cum, "cum_pct": timer.cum_pct, "sample_type": "inuse_space"},
+    })]
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, AnalysisError> {
@@ -185,6 +220,17 @@ mod tests {
         assert!(leak.summary.starts_with("703 goroutines; suspect: "), "{}", leak.summary);
         let crash = analysed("dumps/crash.map_writes.txt");
         assert!(crash.summary.contains("concurrent map writes"), "{}", crash.summary);
+    }
+
+    #[test]
+    fn timers_made_in_a_loop_are_named_from_a_heap_profile() {
+        let heap = analysed("pprof/heapgrow.heap.pb.gz");
+        assert_eq!(heap.analysis["suspects"][0]["key"], "timer-in-loop");
+        assert!(heap.summary.contains("suspect: timers created in a loop"), "{}", heap.summary);
+        let cpu = analysed("pprof/cpulabels.cpu.pb.gz");
+        assert_eq!(cpu.analysis["suspects"], serde_json::json!([]), "a CPU profile has no heap suspects");
+        let healthy_heap = analysed("pprof/httpleak.heap.pb.gz");
+        assert_eq!(healthy_heap.analysis["suspects"], serde_json::json!([]));
     }
 
     #[test]

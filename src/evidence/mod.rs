@@ -353,6 +353,7 @@ pub async fn profile_view(
             let mut value = serde_json::to_value(&analysis).unwrap_or_default();
             value["tags"] = serde_json::to_value(tags).unwrap_or_default();
             value["peek"] = serde_json::to_value(peeked).unwrap_or_default();
+            value["suspects"] = serde_json::Value::Array(analysis::heap_suspects(&profile));
             Ok::<_, pprof::ProfileError>(value)
         })
         .await?

@@ -30,6 +30,16 @@ struct StoredProfile {
     tags: Vec<StoredTag>,
     #[serde(default)]
     peek: Option<Vec<StoredPeek>>,
+    #[serde(default)]
+    suspects: Vec<StoredSuspect>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StoredSuspect {
+    pub key: String,
+    pub signature: String,
+    pub explanation: String,
+    pub cause_category: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +93,8 @@ pub struct ProfileShown {
     pub tags: Vec<(String, Vec<TagShown>)>,
     /// Each peeked function: its cum, its callers and its callees.
     pub peek: Option<Vec<PeekShown>>,
+    /// What the profile shows of a known leak.
+    pub suspects: Vec<StoredSuspect>,
 }
 
 /// A label value: the value, its total and its share, formatted.
@@ -184,6 +196,7 @@ fn profile_shown(stored: StoredProfile) -> ProfileShown {
     ProfileShown {
         tags,
         peek,
+        suspects: stored.suspects,
         sample_types: stored.sample_types.iter().map(|t| t.name.clone()).collect(),
         default_sample_type: stored.default_sample_type,
         sample_type: stored.sample_type,

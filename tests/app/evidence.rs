@@ -876,3 +876,25 @@ async fn the_whole_postmortem_from_the_api_lists_its_artifacts() {
     );
     assert_eq!(artifacts[0]["summary"], "Go execution trace, format 1.19 (Go 1.19 and 1.20)");
 }
+
+#[tokio::test]
+async fn a_heap_profile_full_of_timers_names_the_loop_that_makes_them() {
+    let app = TestApp::spawn().await;
+    let (editor, browser) = app.signed_in(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let created: Value =
+        upload(&app, &incident, &token, file_form("heap.pb.gz", fixture("pprof/heapgrow.heap.pb.gz")))
+            .await
+            .json()
+            .await
+            .unwrap();
+
+    assert_eq!(created["analysis"]["suspects"][0]["key"], "timer-in-loop");
+    let page =
+        browser.get_text(&format!("/incidents/INC-1/artifacts/{}", created["id"].as_str().unwrap())).await;
+    assert!(
+        page.contains("timers created in a loop") && page.contains("Add as a cause"),
+        "the page names it"
+    );
+}

@@ -39,6 +39,8 @@ pub mod key {
     pub const MUTEX_PILEUP: &str = "mutex-pileup";
     pub const WAITGROUP_PILEUP: &str = "waitgroup-pileup";
     pub const LEAKED_GOROUTINE: &str = "leaked-goroutine";
+    /// From a heap profile: timers made in a loop and kept until they fire.
+    pub const TIMER_IN_LOOP: &str = "timer-in-loop";
 }
 
 /// What a rule names a group.
