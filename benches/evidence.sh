@@ -21,6 +21,8 @@
 #
 #   benches/evidence.sh [runs=5]
 #
+# BENCH_TIMEOUT=300 stops a run after that many seconds (its time is then a
+# lower bound, and its peak RSS the peak until then).
 # BENCH_BIN=path/to/debrief measures another build (say, an older commit's).
 # The generated files go to a temporary directory, removed at the end
 # (BENCH_KEEP=1 keeps it).
@@ -53,22 +55,27 @@ echo "building the generators"
 "$work/gendump" -mb 50 -i tests/fixtures/dumps/httpleak.goroutine.debug2.txt -o "$work/big.goroutine.debug2.txt"
 fixture=$(ls -S tests/fixtures/pprof/* | head -1)
 
-# measure REPS CMD...: runs CMD (output discarded) REPS times; prints the
-# median wall time in seconds and the median peak RSS in KiB.
+# measure REPS CMD...: runs CMD (output discarded) REPS times, each for at
+# most $limit seconds; prints the median wall time in seconds, the median
+# peak RSS in KiB and "timeout" when a run was stopped (the rest are skipped).
+limit=${BENCH_TIMEOUT:-300}
 measure() {
   local reps=$1; shift
-  local times=() rss=() i start end
+  local times=() rss=() i start end rc flag=ok
   for ((i = 0; i < reps; i++)); do
     start=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$work/time.out" "$@" >/dev/null 2>"$work/stderr" \
-      || { echo "failed: $* ($(tail -1 "$work/stderr"))" >&2; return 1; }
+    rc=0
+    /usr/bin/time -f '%M' -o "$work/time.out" timeout -s KILL "$limit" "$@" >/dev/null 2>"$work/stderr" || rc=$?
     end=$(date +%s%N)
     times+=("$(( (end - start) / 1000 ))")
     rss+=("$(tail -1 "$work/time.out")")
+    [ "$rc" = 137 ] && { flag=timeout; break; }
+    [ "$rc" = 0 ] || { echo "failed: $* ($(tail -1 "$work/stderr"))" >&2; return 1; }
   done
-  printf '%s %s\n' \
+  printf '%s %s %s\n' \
     "$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%.4f", v[int((NR + 1) / 2)] / 1e6 }')" \
-    "$(printf '%s\n' "${rss[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    "$(printf '%s\n' "${rss[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')" \
+    "$flag"
 }
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
@@ -86,26 +93,30 @@ compare() {
   local ours=() ref=()
   while [ "$1" != -- ]; do ours+=("$1"); shift; done; shift
   ref=("$@")
-  read -r t1 m1 < <(measure "$reps" "${ours[@]}")
-  read -r t2 m2 < <(measure "$reps" "${ref[@]}")
-  row "$label: debrief analyze" "$(secs "$t1")" "$(mib "$m1")"
-  row "$label: $refname" "$(secs "$t2")" "$(mib "$m2")"
+  read -r t1 m1 f1 < <(measure "$reps" "${ours[@]}")
+  read -r t2 m2 f2 < <(measure "$reps" "${ref[@]}")
+  local note1= note2=
+  [ "$f1" = timeout ] && note1="stopped after ${limit}s: more than that"
+  [ "$f2" = timeout ] && note2="stopped after ${limit}s: more than that"
+  row "$label: debrief analyze" "$( [ "$f1" = timeout ] && echo ">" )$(secs "$t1")" "$(mib "$m1")" "$note1"
+  row "$label: $refname" "$( [ "$f2" = timeout ] && echo ">" )$(secs "$t2")" "$(mib "$m2")" "$note2"
   local verdict
-  verdict=$(awk -v t1="$t1" -v t2="$t2" -v m1="$m1" -v m2="$m2" -v speed="$speed" -v memfrac="$memfrac" 'BEGIN {
+  verdict=$(awk -v t1="$t1" -v t2="$t2" -v m1="$m1" -v m2="$m2" -v speed="$speed" -v memfrac="$memfrac" -v timedout="$( [ "$f1" = timeout ] && echo 1 )" 'BEGIN {
     ok = 1
     if (substr(speed, 1, 1) == "<") {
       limit = substr(speed, 2) + 0
       s = sprintf("%.2fx the reference time (target: within %gx)", t1 / t2, limit)
       if (t1 / t2 > limit) ok = 0
     } else {
-      s = sprintf("%.1fx faster (target: %gx)", t2 / t1, speed)
+      if (t2 >= t1) s = sprintf("%.1fx faster (target: %gx faster)", t2 / t1, speed)
+      else s = sprintf("%.1fx slower (target: %gx faster)", t1 / t2, speed)
       if (t2 / t1 < speed) ok = 0
     }
     if (memfrac != "-") {
       s = s sprintf(", peak %.1f%% of the reference peak (target: %g%%)", 100 * m1 / m2, 100 * memfrac)
       if (m1 / m2 > memfrac) ok = 0
     }
-    print (ok ? "MET     " : "MISSED  ") s
+    print (ok ? "MET     " : "MISSED  ") s (timedout ? " (at least: a run was stopped)" : "")
   }')
   row "" "" "" "$verdict"
 }
