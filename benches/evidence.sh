@@ -65,11 +65,11 @@ measure() {
   for ((i = 0; i < reps; i++)); do
     start=$(date +%s%N)
     rc=0
-    /usr/bin/time -f '%M' -o "$work/time.out" timeout -s KILL "$limit" "$@" >/dev/null 2>"$work/stderr" || rc=$?
+    /usr/bin/time -f '%M' -o "$work/time.out" timeout "$limit" "$@" >/dev/null 2>"$work/stderr" || rc=$?
     end=$(date +%s%N)
     times+=("$(( (end - start) / 1000 ))")
     rss+=("$(tail -1 "$work/time.out")")
-    [ "$rc" = 137 ] && { flag=timeout; break; }
+    [ "$rc" = 124 ] && { flag=timeout; break; }
     [ "$rc" = 0 ] || { echo "failed: $* ($(tail -1 "$work/stderr"))" >&2; return 1; }
   done
   printf '%s %s %s\n' \
@@ -81,7 +81,7 @@ measure() {
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 secs() { awk -v s="$1" 'BEGIN { if (s < 1) printf "%.1f ms", s * 1000; else printf "%.2f s", s }'; }
 size() { awk -v b="$(stat -c %s "$1")" 'BEGIN { if (b < 1e6) printf "%.1f kB", b / 1e3; else printf "%.1f MB", b / 1e6 }'; }
-row() { printf '%-44s %11s %12s   %s\n' "$@"; }
+row() { printf '%-62s %11s %12s   %s\n' "$@"; }
 
 # compare LABEL REPS TIME_X MEM_FRACTION REFNAME "OURS..." -- "REFERENCE...":
 # a row for each and a verdict against the targets (TIME_X: ours at least
@@ -134,7 +134,7 @@ compare "goroutine dump ($(size "$work/big.goroutine.debug2.txt"))" "$runs" '<5'
 # --- uploads to a running server ---
 echo
 echo "uploads to debrief serve (the server's RSS)"
-psql "$server/postgres" -qc "drop database if exists $database with (force)" >/dev/null
+PGOPTIONS="-c client_min_messages=warning" psql "$server/postgres" -qc "drop database if exists $database with (force)" >/dev/null
 export DATABASE_URL="$server/$database" DEBRIEF_BIND="127.0.0.1:$port" RUST_LOG=${BENCH_RUST_LOG:-error}
 export DEBRIEF_DATA_DIR="$work/data"
 "$bin" migrate >/dev/null
@@ -190,9 +190,9 @@ upload() {
 row "" "wall" "peak RSS"
 upload "1 MB attachment (reference)" "$work/small.bin"
 upload "200 MB attachment" "$work/large.bin"
-awk -v g="$upload_growth" 'BEGIN { printf "%-44s %11s %12s   %s peak growth %.1f MiB (target: under 64 MiB)\n", "", "", "", (g < 65536 ? "MET    " : "MISSED "), g / 1024 }'
+awk -v g="$upload_growth" 'BEGIN { printf "%-62s %11s %12s   %s peak growth %.1f MiB (target: under 64 MiB)\n", "", "", "", (g < 65536 ? "MET    " : "MISSED "), g / 1024 }'
 upload "200 MB goroutine dump, upload" "$work/large.goroutine.debug2.txt"
-awk -v g="$upload_growth" 'BEGIN { printf "%-44s %11s %12s   %s peak growth %.1f MiB (target: under 64 MiB)\n", "", "", "", (g < 65536 ? "MET    " : "MISSED "), g / 1024 }'
+awk -v g="$upload_growth" 'BEGIN { printf "%-62s %11s %12s   %s peak growth %.1f MiB (target: under 64 MiB)\n", "", "", "", (g < 65536 ? "MET    " : "MISSED "), g / 1024 }'
 
 # The dump was queued: the worker in this process analyses it now.
 start=$(date +%s%N)
