@@ -1,0 +1,3 @@
+module debrief/benches/evidence
+
+go 1.19
