@@ -114,21 +114,27 @@ impl Graph {
         self.nodes.len() - 1
     }
 
-    /// Whether pprof prints `(inline)` or `(partial-inline)` after a node.
-    pub fn inlining(&self, node: usize) -> Inlining {
-        let (mut inline, mut not_inline) = (false, false);
-        for edge in self.edges.iter().filter(|((_, callee), _)| *callee == node).map(|(_, edge)| edge) {
+    /// For every node, whether pprof prints `(inline)` or
+    /// `(partial-inline)` after it: read off the edges into it, in one pass
+    /// over all edges (asking node by node cost nodes × edges, minutes on a
+    /// profile of 40,000 functions).
+    pub fn inlinings(&self) -> Vec<Inlining> {
+        let mut seen = vec![(false, false); self.nodes.len()];
+        for ((_, callee), edge) in &self.edges {
+            let (inline, not_inline) = &mut seen[*callee];
             if edge.inline {
-                inline = true;
+                *inline = true;
             } else {
-                not_inline = true;
+                *not_inline = true;
             }
         }
-        match (inline, not_inline) {
-            (true, true) => Inlining::Partial,
-            (true, false) => Inlining::Inline,
-            _ => Inlining::No,
-        }
+        seen.into_iter()
+            .map(|marks| match marks {
+                (true, true) => Inlining::Partial,
+                (true, false) => Inlining::Inline,
+                _ => Inlining::No,
+            })
+            .collect()
     }
 
     /// Node indices as `pprof -top` lists them: nodes with any value, by

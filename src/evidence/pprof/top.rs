@@ -73,17 +73,13 @@ pub fn top_table(profile: &Profile, index: usize, filter: &Filter) -> TopTable {
 
 /// The rows of a built graph in pprof's order.
 pub(super) fn table_of(graph: &Graph, total: i64, unit: String) -> TopTable {
+    let inlinings = graph.inlinings();
     let rows = graph
         .sorted()
         .into_iter()
         .map(|n| {
             let node = &graph.nodes[n];
-            TopRow {
-                function: node.name.clone(),
-                inlining: graph.inlining(n),
-                flat: node.flat,
-                cum: node.cum,
-            }
+            TopRow { function: node.name.clone(), inlining: inlinings[n], flat: node.flat, cum: node.cum }
         })
         .collect();
     TopTable { rows, total, unit }
