@@ -259,10 +259,10 @@ pub struct Spooled {
 }
 
 impl Spooled {
-    /// The spooled content, whole; for analysing a small upload before the
-    /// upload answers.
-    pub async fn read(&self) -> Result<Vec<u8>, StoreError> {
-        Ok(tokio::fs::read(&self.guard.0).await?)
+    /// The spool file, for analysing a small upload before the upload
+    /// answers; it lives as long as this.
+    pub fn path(&self) -> &Path {
+        &self.guard.0
     }
 }
 

@@ -67,6 +67,12 @@ pub async fn receive(
             "note" => {
                 let note = field.text().await.map_err(multipart_error)?;
                 let note = note.trim();
+                // PostgreSQL text cannot hold a NUL: refused here, not by the database.
+                if note.contains('\0') {
+                    return Err(AppError::Unprocessable(
+                        "The note contains a NUL character; remove it.".into(),
+                    ));
+                }
                 if note.chars().count() > MAX_NOTE_CHARS {
                     return Err(AppError::BadRequest(format!(
                         "The note is longer than {MAX_NOTE_CHARS} characters."
@@ -187,12 +193,17 @@ async fn first_analysis(
     if spooled.size > state.config.analyse_inline_bytes {
         return Ok(AnalysisState::Pending);
     }
-    let bytes = spooled.read().await.map_err(|err| AnalysisError::Unreadable(err.to_string()))?;
+    // Read within the CPU pool's turn: a burst of uploads waiting for a
+    // turn holds spool files, not their bytes.
+    let path = spooled.path().to_owned();
     let format = format.clone();
     let limit = state.config.max_analysis_bytes;
     let analysed: std::result::Result<Analysed, AnalysisError> = state
         .cpu
-        .run(move || analyse(&format, &bytes, limit))
+        .run(move || {
+            let bytes = std::fs::read(&path).map_err(|err| AnalysisError::Unreadable(err.to_string()))?;
+            analyse(&format, &bytes, limit)
+        })
         .await
         .map_err(|err| AnalysisError::Unreadable(err.to_string()))?;
     let analysed = analysed?;

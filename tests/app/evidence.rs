@@ -898,3 +898,18 @@ async fn a_heap_profile_full_of_timers_names_the_loop_that_makes_them() {
         "the page names it"
     );
 }
+
+#[tokio::test]
+async fn a_note_with_a_nul_byte_is_refused_and_nothing_is_kept() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+
+    let form = file_form("trace.out", fixture("traces/trace.out")).text("note", "taken at\0 the stall");
+    let (status, _, message) = api_error(upload(&app, &incident, &token, form).await).await;
+
+    assert_eq!(status, 422, "{message}");
+    assert!(message.contains("NUL"), "{message}");
+    assert_eq!(app.count("select count(*) from artifact").await, 0);
+    assert_eq!(files_under(&app.data_dir().join("spool")), 0);
+}
