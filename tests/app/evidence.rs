@@ -40,6 +40,13 @@ async fn upload(app: &TestApp, incident: &str, token: &str, form: Form) -> reqwe
     app.api(Method::POST, &path, token).multipart(form).send().await.unwrap()
 }
 
+/// Uploads the fixture at `path` as `name`; the created artifact.
+async fn uploaded(app: &TestApp, incident: &str, token: &str, name: &str, path: &str) -> Value {
+    let response = upload(app, incident, token, file_form(name, fixture(path))).await;
+    assert_eq!(response.status(), 201, "{name} is taken");
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn an_uploaded_trace_is_recognised_from_its_bytes_and_read_back_exactly() {
     let app = TestApp::spawn().await;
@@ -237,12 +244,7 @@ async fn a_viewer_reads_and_downloads_evidence_but_cannot_add_or_remove_it() {
     let app = TestApp::spawn().await;
     let editor = app.create_user(Role::Editor).await;
     let (incident, editor_token) = app.open_incident(&editor).await;
-    let created: Value =
-        upload(&app, &incident, &editor_token, file_form("trace.out", fixture("traces/trace.out")))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created: Value = uploaded(&app, &incident, &editor_token, "trace.out", "traces/trace.out").await;
     let id = created["id"].as_str().unwrap().to_owned();
     let (viewer, browser) = app.signed_in(Role::Viewer).await;
     let viewer_token = app.api_token(&viewer).await;
@@ -343,12 +345,7 @@ async fn a_profile_is_analysed_with_the_top_table_pprof_prints() {
     let editor = app.create_user(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
 
-    let created: Value =
-        upload(&app, &incident, &token, file_form("cpu.pb.gz", fixture("pprof/cpulabels.cpu.pb.gz")))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created: Value = uploaded(&app, &incident, &token, "cpu.pb.gz", "pprof/cpulabels.cpu.pb.gz").await;
 
     let analysis = &created["analysis"];
     assert_eq!(analysis["format"], "pprof");
@@ -459,11 +456,7 @@ async fn the_apps_own_worker_takes_what_an_upload_queued() {
     let (incident, token) = app.open_incident(&editor).await;
 
     let created: Value =
-        upload(&app, &incident, &token, file_form("dump.txt", fixture("dumps/mutex.goroutine.debug2.txt")))
-            .await
-            .json()
-            .await
-            .unwrap();
+        uploaded(&app, &incident, &token, "dump.txt", "dumps/mutex.goroutine.debug2.txt").await;
 
     let status = created["analysis_status"].as_str().unwrap();
     assert!(status == "pending" || status == "done", "{created}");
@@ -493,11 +486,7 @@ async fn a_job_left_by_a_dead_worker_is_finished_by_another_and_stored_once() {
     // The app serves only; two workers of other processes share its
     // database and store.
     let created: Value =
-        upload(&app, &incident, &token, file_form("dump.txt", fixture("dumps/ctxleak.goroutine.debug2.txt")))
-            .await
-            .json()
-            .await
-            .unwrap();
+        uploaded(&app, &incident, &token, "dump.txt", "dumps/ctxleak.goroutine.debug2.txt").await;
     let artifact = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
     let dead =
         debrief::evidence::queue::claim(&app.pool, "dead-worker", std::time::Duration::from_secs(3600))
@@ -556,12 +545,7 @@ async fn the_artifact_page_shows_the_top_table_as_pprof_prints_it_for_any_sample
     let app = TestApp::spawn().await;
     let (editor, browser) = app.signed_in(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
-    let created: Value =
-        upload(&app, &incident, &token, file_form("heap.pb.gz", fixture("pprof/httpleak.heap.pb.gz")))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created: Value = uploaded(&app, &incident, &token, "heap.pb.gz", "pprof/httpleak.heap.pb.gz").await;
     let page = format!("/incidents/INC-1/artifacts/{}", created["id"].as_str().unwrap());
 
     let default = browser.get_text(&page).await;
@@ -720,11 +704,7 @@ async fn evidence_linked_to_an_event_is_named_beside_it_on_the_timeline() {
     let linked = file_form("leak.txt", fixture("dumps/httpleak.goroutine.debug2.txt"))
         .text("timeline_event_id", event_id.to_owned());
     let first: Value = upload(&app, &incident, &token, linked).await.json().await.unwrap();
-    let second: Value = upload(&app, &incident, &token, file_form("trace.out", fixture("traces/trace.out")))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = uploaded(&app, &incident, &token, "trace.out", "traces/trace.out").await;
 
     let page = browser.get_text("/incidents/INC-1").await;
     let timeline = page.split("<section id=\"timeline\"").nth(1).unwrap().split("</section>").next().unwrap();
@@ -802,12 +782,7 @@ async fn a_profile_narrows_as_pprof_focus_ignore_tags_and_peek_do() {
     let app = TestApp::spawn().await;
     let (editor, browser) = app.signed_in(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
-    let created: Value =
-        upload(&app, &incident, &token, file_form("cpu.pb.gz", fixture("pprof/cpulabels.cpu.pb.gz")))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created: Value = uploaded(&app, &incident, &token, "cpu.pb.gz", "pprof/cpulabels.cpu.pb.gz").await;
     let id = created["id"].as_str().unwrap();
     let view = |query: &str| {
         let path = format!("/api/v1/artifacts/{id}/profile?{query}");
@@ -883,12 +858,7 @@ async fn a_heap_profile_full_of_timers_names_the_loop_that_makes_them() {
     let (editor, browser) = app.signed_in(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
 
-    let created: Value =
-        upload(&app, &incident, &token, file_form("heap.pb.gz", fixture("pprof/heapgrow.heap.pb.gz")))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let created: Value = uploaded(&app, &incident, &token, "heap.pb.gz", "pprof/heapgrow.heap.pb.gz").await;
 
     assert_eq!(created["analysis"]["suspects"][0]["key"], "timer-in-loop");
     let page =
