@@ -99,7 +99,9 @@ impl Application {
             name: worker_name().into(),
             wake: Arc::default(),
         };
+        let artifact_reads = Arc::new(tokio::sync::Semaphore::new(config.cpu_threads.max(2)));
         let state = AppState {
+            artifact_reads,
             pool,
             config: Arc::new(config),
             origin: origin.into(),

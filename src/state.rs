@@ -34,6 +34,8 @@ pub struct AppState {
     pub cpu: CpuPool,
     /// The artifact store and the worker that analyses what is queued.
     pub analyser: Analyser,
+    /// Turns to hold an artifact's bytes in memory for a page or a call.
+    pub artifact_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl FromRef<AppState> for PgPool {

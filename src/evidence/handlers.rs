@@ -105,10 +105,12 @@ pub async fn show_artifact(
     let stored = db::analysis_of(&state.pool, id).await?;
     // A profile is read again for the view asked (sample type, focus,
     // ignore, peek) and its labels; anything else shows what is stored.
-    let analysis = if artifact.format == "pprof" && stored.is_some() {
-        Some(super::profile_view(&state, &artifact, &query).await?)
+    let (analysis, flame) = if artifact.format == "pprof" && stored.is_some() {
+        let title = format!("Flame graph of {}", artifact.file_name);
+        let (view, flame) = super::profile_page(&state, &artifact, &query, Some(title)).await?;
+        (Some(view), flame)
     } else {
-        super::analysis_for(&state, &artifact, stored, query.sample_type.as_deref()).await?
+        (super::analysis_for(&state, &artifact, stored, query.sample_type.as_deref()).await?, None)
     };
     let comparable = db::list_for_incident(&state.pool, incident.id)
         .await?
@@ -120,7 +122,6 @@ pub async fn show_artifact(
     let events =
         if ctx.is_editor() { db::event_choices(&state.pool, incident.id).await? } else { Vec::new() };
     let shown = Shown::of(analysis.as_ref());
-    let flame = super::flame_svg(&state, &artifact, query.sample_type.as_deref()).await?;
     state.cpu.render(ArtifactPage { query, ctx, incident, shown, artifact, comparable, events, flame }).await
 }
 

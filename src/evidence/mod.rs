@@ -163,7 +163,7 @@ pub async fn analysis_for(
     let analysis = state
         .cpu
         .run(move || {
-            let profile = pprof::read_profile(&bytes, limit)?;
+            let profile = pprof::read_profile(&bytes.bytes, limit)?;
             pprof::analyse(&profile, Some(&wanted))
         })
         .await?
@@ -187,8 +187,8 @@ pub async fn compare(
             let diff = state
                 .cpu
                 .run(move || {
-                    let before = pprof::read_profile(&before, limit)?;
-                    let after = pprof::read_profile(&after, limit)?;
+                    let before = pprof::read_profile(&before.bytes, limit)?;
+                    let after = pprof::read_profile(&after.bytes, limit)?;
                     pprof::analyse_diff(&before, &after, sample_type.as_deref().filter(|s| !s.is_empty()))
                 })
                 .await?
@@ -217,7 +217,24 @@ pub async fn compare(
     }
 }
 
-async fn read_for_analysis(state: &AppState, artifact: &Artifact) -> Result<Vec<u8>> {
+/// An artifact's bytes read for a page or a call, with the turn that lets
+/// it hold them: at most a few such reads (each up to the analysis limit)
+/// are in memory at once, and one that waits too long is answered 503.
+struct Read {
+    bytes: Vec<u8>,
+    _turn: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// How long a read waits for its turn.
+const READ_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn read_for_analysis(state: &AppState, artifact: &Artifact) -> Result<Read> {
+    let turn = crate::web::cpu::take_turn(&state.artifact_reads, READ_WAIT, "the artifact reads", 5).await?;
+    let bytes = read_bytes(state, artifact).await?;
+    Ok(Read { bytes, _turn: turn })
+}
+
+async fn read_bytes(state: &AppState, artifact: &Artifact) -> Result<Vec<u8>> {
     state.analyser.store.read(&artifact.sha256, state.config.max_analysis_bytes).await.map_err(
         |err| match err {
             store::StoreError::TooLarge { limit } => AppError::PayloadTooLarge(format!(
@@ -231,36 +248,6 @@ async fn read_for_analysis(state: &AppState, artifact: &Artifact) -> Result<Vec<
 
 /// The most frames a flame graph on a page draws; the narrowest go first.
 const PAGE_FLAME_NODES: usize = 4000;
-
-/// The flame graph of a profile artifact for one sample type (the default
-/// when `None`), as inline SVG; `None` for any other artifact.
-pub async fn flame_svg(
-    state: &AppState,
-    artifact: &Artifact,
-    sample_type: Option<&str>,
-) -> Result<Option<String>> {
-    if artifact.format != "pprof" || artifact.analysis_status != "done" {
-        return Ok(None);
-    }
-    let bytes = read_for_analysis(state, artifact).await?;
-    let limit = state.config.max_analysis_bytes;
-    let sample_type = sample_type.map(str::to_owned).filter(|s| !s.is_empty());
-    let title = format!("Flame graph of {}", artifact.file_name);
-    let svg = state
-        .cpu
-        .run(move || {
-            let profile = pprof::read_profile(&bytes, limit)?;
-            let index = pprof::sample_index_for(&profile, sample_type.as_deref())?;
-            let limits = pprof::flame::FlameLimits { max_nodes: PAGE_FLAME_NODES, ..Default::default() };
-            let graph = pprof::flame::flame_graph_within(&profile, index, &pprof::Filter::default(), &limits);
-            let unit = graph.unit.clone();
-            let options = pprof::flame::FlameOptions { title, ..Default::default() };
-            Ok::<_, pprof::ProfileError>(pprof::flame::render_svg(&graph, &unit, &options))
-        })
-        .await?
-        .map_err(|err| AppError::BadRequest(format!("{err}.")))?;
-    Ok(Some(svg))
-}
 
 /// The differential flame graph of two profile artifacts: red grew, blue
 /// shrank; `normalize` compares each frame's share of its own total.
@@ -281,8 +268,8 @@ pub async fn diff_flame_svg(
     let svg = state
         .cpu
         .run(move || {
-            let before = pprof::read_profile(&before, limit)?;
-            let after = pprof::read_profile(&after, limit)?;
+            let before = pprof::read_profile(&before.bytes, limit)?;
+            let after = pprof::read_profile(&after.bytes, limit)?;
             let graph = pprof::flame::diff_flame_graph(&before, &after, sample_type.as_deref())?;
             let unit = graph.unit.clone();
             let options = pprof::flame::FlameOptions { title, normalize, ..Default::default() };
@@ -329,6 +316,17 @@ pub async fn profile_view(
     artifact: &Artifact,
     query: &ProfileQuery,
 ) -> Result<serde_json::Value> {
+    Ok(profile_page(state, artifact, query, None).await?.0)
+}
+
+/// [`profile_view`] and, when `flame_title` is given, the flame graph of
+/// the same samples: one read of the file and one parse for a page.
+pub async fn profile_page(
+    state: &AppState,
+    artifact: &Artifact,
+    query: &ProfileQuery,
+    flame_title: Option<String>,
+) -> Result<(serde_json::Value, Option<String>)> {
     if artifact.format != "pprof" {
         return Err(AppError::BadRequest("This view is of pprof profiles only.".into()));
     }
@@ -341,7 +339,7 @@ pub async fn profile_view(
     state
         .cpu
         .run(move || {
-            let profile = pprof::read_profile(&bytes, limit)?;
+            let profile = pprof::read_profile(&bytes.bytes, limit)?;
             let analysis = pprof::analyse_with(&profile, sample_type.as_deref(), &filter)?;
             let index = pprof::sample_index_for(&profile, sample_type.as_deref())?;
             let tags = pprof::tags::tags(&profile, index);
@@ -354,7 +352,14 @@ pub async fn profile_view(
             value["tags"] = serde_json::to_value(tags).unwrap_or_default();
             value["peek"] = serde_json::to_value(peeked).unwrap_or_default();
             value["suspects"] = serde_json::Value::Array(analysis::heap_suspects(&profile));
-            Ok::<_, pprof::ProfileError>(value)
+            let flame = flame_title.map(|title| {
+                let limits = pprof::flame::FlameLimits { max_nodes: PAGE_FLAME_NODES, ..Default::default() };
+                let graph = pprof::flame::flame_graph_within(&profile, index, &filter, &limits);
+                let unit = graph.unit.clone();
+                let options = pprof::flame::FlameOptions { title, ..Default::default() };
+                pprof::flame::render_svg(&graph, &unit, &options)
+            });
+            Ok::<_, pprof::ProfileError>((value, flame))
         })
         .await?
         .map_err(|err| AppError::BadRequest(format!("{err}.")))
