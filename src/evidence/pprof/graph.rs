@@ -3,8 +3,16 @@
 //! adds its value once to every function on its stack (so recursion is not
 //! counted twice), its leaf gets the flat value, and a call edge is marked
 //! inline when it only ever happened inside one location's inlined lines.
+//!
+//! A profile of random call paths has as many distinct edges as frames
+//! (millions), and `-top` needs none of them: only whether the calls into a
+//! function were inlined. So the graph keeps the edges of the functions a
+//! caller asks to peek at, and reads the inline marks off the pairs of lines
+//! inside locations, which are few.
 
 use std::collections::{HashMap, HashSet};
+
+use regex::Regex;
 
 use super::model::Profile;
 
@@ -31,15 +39,44 @@ pub enum Inlining {
     Partial,
 }
 
+/// How a call between two functions was seen: inside one location (an
+/// inlined line calling its callee) and from one location to the next.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    inlined: bool,
+    outright: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     index: HashMap<String, usize>,
-    /// `(caller, callee)` to the edge between them.
+    /// `(caller, callee)` to the edge between them, for the edges touching
+    /// a function [`Graph::peeking`] chose.
     pub edges: HashMap<(usize, usize), Edge>,
+    peek: Option<Regex>,
+    /// Per node: whether its edges are kept.
+    peeked: Vec<bool>,
+    /// The calls some location makes between its own lines, `(outer,
+    /// inner)`, and how each was seen in the samples.
+    inner_calls: HashMap<(usize, usize), Seen>,
+    /// Per node: whether it is the inner end of some location's line pair.
+    inner_callee: Vec<bool>,
+    /// Per node: whether a call into it ran from one location to another.
+    called_outright: Vec<bool>,
+    /// Per node: the last sample its cum counted (so recursion counts once).
+    counted_in: Vec<u64>,
+    /// Samples added so far, over every profile added.
+    samples: u64,
 }
 
 impl Graph {
+    /// A graph that also keeps every edge into or out of a function whose
+    /// name matches `re` (for a peek at its callers and callees).
+    pub fn peeking(re: &Regex) -> Graph {
+        Graph { peek: Some(re.clone()), ..Graph::default() }
+    }
+
     /// Adds the samples of `profile` chosen by `keep`, each weighted by
     /// `weight` (its value, or the negated value for a diff's base).
     pub fn add_profile(
@@ -50,37 +87,54 @@ impl Graph {
     ) {
         let location_nodes: Vec<Vec<usize>> =
             (0..profile.locations.len()).map(|l| self.location_nodes(profile, l)).collect();
-        let mut seen_nodes = HashSet::new();
         let mut seen_edges = HashSet::new();
         for (i, sample) in profile.samples.iter().enumerate() {
             let w = weight(&sample.values);
             if w == 0 || !keep(i) {
                 continue;
             }
-            seen_nodes.clear();
+            self.samples += 1;
             seen_edges.clear();
             let mut parent: Option<usize> = None;
             // Root first, so each edge runs from caller to callee.
             for &location in sample.locations.iter().rev() {
                 let nodes = &location_nodes[location];
                 for (ni, &node) in nodes.iter().enumerate().rev() {
-                    if seen_nodes.insert(node) {
+                    if self.counted_in[node] != self.samples {
+                        self.counted_in[node] = self.samples;
                         self.nodes[node].cum = self.nodes[node].cum.wrapping_add(w);
                     }
-                    if let Some(caller) = parent.filter(|caller| *caller != node)
-                        && seen_edges.insert((caller, node))
-                    {
+                    if let Some(caller) = parent.filter(|caller| *caller != node) {
                         // An inlined line is any but the location's outermost one.
                         let inline = ni != nodes.len() - 1;
-                        let edge = self.edges.entry((caller, node)).or_insert(Edge { weight: 0, inline });
-                        edge.weight = edge.weight.wrapping_add(w);
-                        edge.inline &= inline;
+                        self.saw_call(caller, node, inline);
+                        if (self.peeked[caller] || self.peeked[node]) && seen_edges.insert((caller, node)) {
+                            let edge = self.edges.entry((caller, node)).or_insert(Edge { weight: 0, inline });
+                            edge.weight = edge.weight.wrapping_add(w);
+                            edge.inline &= inline;
+                        }
                     }
                     parent = Some(node);
                 }
             }
             if let Some(leaf) = parent {
                 self.nodes[leaf].flat = self.nodes[leaf].flat.wrapping_add(w);
+            }
+        }
+    }
+
+    /// Notes one call for the inline marks.
+    fn saw_call(&mut self, caller: usize, callee: usize, inline: bool) {
+        if !inline {
+            self.called_outright[callee] = true;
+        }
+        if self.inner_callee[callee]
+            && let Some(seen) = self.inner_calls.get_mut(&(caller, callee))
+        {
+            if inline {
+                seen.inlined = true;
+            } else {
+                seen.outright = true;
             }
         }
     }
@@ -102,33 +156,45 @@ impl Graph {
         if names.is_empty() {
             names.push(unnamed(profile, location.mapping));
         }
-        names.into_iter().map(|name| self.node(name)).collect()
+        let nodes: Vec<usize> = names.into_iter().map(|name| self.node(name)).collect();
+        for pair in nodes.windows(2) {
+            let (inner, outer) = (pair[0], pair[1]);
+            if inner != outer {
+                self.inner_calls.entry((outer, inner)).or_default();
+                self.inner_callee[inner] = true;
+            }
+        }
+        nodes
     }
 
     fn node(&mut self, name: String) -> usize {
         if let Some(index) = self.index.get(&name) {
             return *index;
         }
+        self.peeked.push(self.peek.as_ref().is_some_and(|re| re.is_match(&name)));
+        self.inner_callee.push(false);
+        self.called_outright.push(false);
+        self.counted_in.push(0);
         self.nodes.push(Node { name: name.clone(), flat: 0, cum: 0 });
         self.index.insert(name, self.nodes.len() - 1);
         self.nodes.len() - 1
     }
 
     /// For every node, whether pprof prints `(inline)` or
-    /// `(partial-inline)` after it: read off the edges into it, in one pass
-    /// over all edges (asking node by node cost nodes × edges, minutes on a
-    /// profile of 40,000 functions).
+    /// `(partial-inline)` after it. pprof marks an edge inline when every
+    /// time it was seen it was inlined, and a node by the marks of the
+    /// edges into it; only a location's line pairs can be inlined calls,
+    /// and a call seen outright even once is not inline.
     pub fn inlinings(&self) -> Vec<Inlining> {
-        let mut seen = vec![(false, false); self.nodes.len()];
-        for ((_, callee), edge) in &self.edges {
-            let (inline, not_inline) = &mut seen[*callee];
-            if edge.inline {
-                *inline = true;
-            } else {
-                *not_inline = true;
+        let mut inline = vec![false; self.nodes.len()];
+        for ((_, callee), seen) in &self.inner_calls {
+            if seen.inlined && !seen.outright {
+                inline[*callee] = true;
             }
         }
-        seen.into_iter()
+        inline
+            .into_iter()
+            .zip(&self.called_outright)
             .map(|marks| match marks {
                 (true, true) => Inlining::Partial,
                 (true, false) => Inlining::Inline,

@@ -90,9 +90,10 @@ pub fn read_proto(bytes: &[u8]) -> Result<Profile, ProfileError> {
     from_proto(raw)
 }
 
-fn from_proto(raw: proto::Profile) -> Result<Profile, ProfileError> {
-    let strings = Strings(&raw.string_table);
-    if raw.string_table.first().is_some_and(|first| !first.is_empty()) {
+fn from_proto(mut raw: proto::Profile) -> Result<Profile, ProfileError> {
+    let string_table = std::mem::take(&mut raw.string_table);
+    let strings = Strings(&string_table);
+    if string_table.first().is_some_and(|first| !first.is_empty()) {
         return Err(ProfileError::FirstStringNotEmpty);
     }
     if raw.sample_type.is_empty() {
@@ -107,7 +108,7 @@ fn from_proto(raw: proto::Profile) -> Result<Profile, ProfileError> {
     let period_type =
         raw.period_type.as_ref().map(|vt| strings.value_type(vt, "the period type")).transpose()?;
     let default_name = strings.get(raw.default_sample_type, "the default sample type")?;
-    let name_of = |index: Str| raw.string_table.get(index).map_or("", String::as_str);
+    let name_of = |index: Str| string_table.get(index).map_or("", String::as_str);
     // pprof falls back to the last sample type when the default names none of them.
     let default_sample_type = (default_name != 0)
         .then(|| sample_types.iter().position(|vt| name_of(vt.kind) == name_of(default_name)))
@@ -115,14 +116,15 @@ fn from_proto(raw: proto::Profile) -> Result<Profile, ProfileError> {
     let (functions, function_ids) = read_functions(&raw.function, &strings)?;
     let (mappings, mapping_ids) = read_mappings(&raw.mapping, &strings)?;
     let (locations, location_ids) = read_locations(&raw.location, &function_ids, &mapping_ids)?;
-    let samples = raw
-        .sample
-        .iter()
+    // The wire samples are taken one by one, so that a large profile's
+    // samples are never held twice.
+    let samples = std::mem::take(&mut raw.sample)
+        .into_iter()
         .enumerate()
         .map(|(i, sample)| read_sample(i, sample, sample_types.len(), &location_ids, &strings))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Profile {
-        strings: raw.string_table,
+        strings: string_table,
         sample_types,
         default_sample_type,
         samples,
@@ -218,7 +220,7 @@ fn read_locations(
 
 fn read_sample(
     index: usize,
-    raw: &proto::Sample,
+    raw: proto::Sample,
     types: usize,
     location_ids: &Ids,
     strings: &Strings,
@@ -247,5 +249,5 @@ fn read_sample(
             num_labels.push((key, label.num));
         }
     }
-    Ok(Sample { locations, values: raw.value.clone(), labels, num_labels })
+    Ok(Sample { locations, values: raw.value, labels, num_labels })
 }

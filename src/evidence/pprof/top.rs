@@ -171,7 +171,7 @@ pub struct Call {
 /// The callers and callees of every function whose name matches `re`,
 /// in top-table order.
 pub fn peek(profile: &Profile, index: usize, re: &Regex) -> Vec<Peek> {
-    let mut graph = Graph::default();
+    let mut graph = Graph::peeking(re);
     graph.add_profile(profile, |values| values[index], |_| true);
     graph
         .sorted()
