@@ -55,7 +55,8 @@ echo "building the generators"
 "$work/gendump" -mb 50 -i tests/fixtures/dumps/httpleak.goroutine.debug2.txt -o "$work/big.goroutine.debug2.txt"
 fixture=$(ls -S tests/fixtures/pprof/* | head -1)
 
-# measure REPS CMD...: runs CMD (output discarded) REPS times, each for at
+# measure REPS CMD...: runs CMD REPS times (output to a file: GNU grep stops
+# at its first match when its output is /dev/null), each for at
 # most $limit seconds; prints the median wall time in seconds, the median
 # peak RSS in KiB and "timeout" when a run was stopped (the rest are skipped).
 limit=${BENCH_TIMEOUT:-300}
@@ -65,7 +66,7 @@ measure() {
   for ((i = 0; i < reps; i++)); do
     start=$(date +%s%N)
     rc=0
-    /usr/bin/time -f '%M' -o "$work/time.out" timeout "$limit" "$@" >/dev/null 2>"$work/stderr" || rc=$?
+    /usr/bin/time -f '%M' -o "$work/time.out" timeout "$limit" "$@" >"$work/stdout" 2>"$work/stderr" || rc=$?
     end=$(date +%s%N)
     times+=("$(( (end - start) / 1000 ))")
     rss+=("$(tail -1 "$work/time.out")")

@@ -54,9 +54,9 @@ pub fn analyse(format: &Format, bytes: &[u8], max_decompressed: u64) -> Result<A
         Format::GoroutineDump { .. } => {
             // Decompressed here, within the analysis's own bound.
             let plain = if is_gzip(bytes) {
-                gunzip(bytes, max_decompressed).map_err(gunzip_error)?
+                std::borrow::Cow::Owned(gunzip(bytes, max_decompressed).map_err(gunzip_error)?)
             } else {
-                bytes.to_vec()
+                std::borrow::Cow::Borrowed(bytes)
             };
             let analysis = goroutines::analyse_dump(&plain).map_err(dump_error)?;
             let summary = dump_summary(&analysis);

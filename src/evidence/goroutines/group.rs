@@ -3,7 +3,7 @@
 //! functions and lines, any arguments). The parent tree comes from
 //! `created by F in goroutine N`.
 
-use std::collections::HashMap;
+use super::FastMap;
 
 use super::parse::{Dump, Layout, StackId, Sym};
 use super::{ExactGroupView, FrameView, GroupView, ParentView};
@@ -55,9 +55,9 @@ pub fn group(dump: &Dump) -> Grouping {
     let waits_known = dump.layout != Layout::Grouped;
 
     let mut groups: Vec<Building> = Vec::new();
-    let mut group_index: HashMap<SimilarKey, usize> = HashMap::new();
+    let mut group_index: FastMap<SimilarKey, usize> = FastMap::default();
     let mut exact: Vec<ExactBuilding> = Vec::new();
-    let mut exact_index: HashMap<(usize, StackId, Option<Sym>), usize> = HashMap::new();
+    let mut exact_index: FastMap<(usize, StackId, Option<Sym>), usize> = FastMap::default();
     // For the parent tree: each goroutine's group, by position.
     let mut group_of_goroutine: Vec<u32> = Vec::with_capacity(dump.goroutines.len());
 
@@ -167,7 +167,7 @@ fn widen(range: Option<(u32, u32)>, wait: Option<u32>) -> Option<(u32, u32)> {
 /// For each stack, the id of its similar stack: the same functions and
 /// locations, arguments ignored.
 fn similar_stacks(dump: &Dump) -> Vec<u32> {
-    let mut ids: HashMap<(Vec<(Sym, Sym)>, bool), u32> = HashMap::new();
+    let mut ids: FastMap<(Vec<(Sym, Sym)>, bool), u32> = FastMap::default();
     dump.stacks
         .iter()
         .map(|stack| {
@@ -245,7 +245,7 @@ fn parent_tree(dump: &Dump, group_of_goroutine: &[u32], rank: &[usize]) -> Vec<P
         groups: Vec<usize>,
         created_by: Option<Sym>,
     }
-    let mut nodes: HashMap<u64, Node> = HashMap::new();
+    let mut nodes: FastMap<u64, Node> = FastMap::default();
     for (at, goroutine) in dump.goroutines.iter().enumerate() {
         let Some(parent) = goroutine.parent else { continue };
         let node = nodes.entry(parent).or_insert(Node { children: 0, groups: Vec::new(), created_by: None });
@@ -259,7 +259,7 @@ fn parent_tree(dump: &Dump, group_of_goroutine: &[u32], rank: &[usize]) -> Vec<P
     if nodes.is_empty() {
         return Vec::new();
     }
-    let mut present: HashMap<u64, usize> = HashMap::new();
+    let mut present: FastMap<u64, usize> = FastMap::default();
     for (at, goroutine) in dump.goroutines.iter().enumerate() {
         if let Some(id) = goroutine.id
             && nodes.contains_key(&id)

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::gunzip::{GunzipError, gunzip, is_gzip};
 
+/// A map keyed by what a dump holds: hashed with a fast hasher, seeded per
+/// map so that a hostile dump cannot aim its keys at one bucket.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 pub use suspects::{MIN_GROUP_SIZE, MIN_WAIT_MINUTES, category, key, playbook};
 
 /// The most groups an analysis lists; the rest are counted.
@@ -281,7 +285,7 @@ pub struct GroupDelta {
 /// matched by top function, state and creating function.
 pub fn diff_dumps(before: &DumpAnalysis, after: &DumpAnalysis) -> DumpDiff {
     type Key<'a> = (&'a str, &'a str, Option<&'a str>);
-    let mut rows: HashMap<Key<'_>, (u64, u64)> = HashMap::new();
+    let mut rows: FastMap<Key<'_>, (u64, u64)> = FastMap::default();
     for group in &before.groups {
         rows.entry((&group.top_function, &group.state, group.created_by.as_deref())).or_default().0 +=
             group.count;

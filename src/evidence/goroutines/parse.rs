@@ -7,8 +7,9 @@
 //! first goroutine of each distinct stack keeps its argument text; the
 //! others keep a hash of it, which is all exact grouping needs.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::BuildHasher;
+
+use super::FastMap;
 
 /// An interned string.
 pub type Sym = u32;
@@ -22,7 +23,7 @@ pub type StackId = u32;
 /// Strings seen in a dump, each stored once.
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Box<str>, Sym>,
+    ids: FastMap<Box<str>, Sym>,
     strings: Vec<Box<str>>,
 }
 
@@ -139,9 +140,24 @@ impl Dump {
 /// Reads a whole dump. Invalid UTF-8 is replaced, CRLF line ends accepted.
 pub fn parse(bytes: &[u8]) -> Dump {
     let mut parser = Parser::default();
-    for raw in bytes.split(|b| *b == b'\n') {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        parser.line(&String::from_utf8_lossy(raw));
+    // The text is checked once as a whole; only a dump with invalid UTF-8
+    // pays for replacing it line by line.
+    let text = std::str::from_utf8(bytes).ok();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+        let line = start..end;
+        start = end + 1;
+        match text {
+            // A newline is a character boundary: valid text slices for free.
+            Some(text) => {
+                let line = &text[line];
+                parser.line(line.strip_suffix('\r').unwrap_or(line));
+            }
+            None => {
+                let raw = &bytes[line];
+                parser.line(&String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)));
+            }
+        }
     }
     let ends_mid_line = !bytes.is_empty() && !bytes.ends_with(b"\n");
     parser.finish(ends_mid_line)
@@ -165,8 +181,6 @@ enum Section {
 #[derive(Debug)]
 struct Open {
     goroutine: Goroutine,
-    frames: Vec<Frame>,
-    args_hashes: Vec<u64>,
     elided: bool,
     /// The last frame is waiting for its `\tfile:line` line.
     awaiting_location: bool,
@@ -178,9 +192,15 @@ struct Open {
 struct Parser {
     strings: Interner,
     stacks: Vec<Stack>,
-    stack_ids: HashMap<Vec<(Sym, Sym, u64)>, StackId>,
+    stack_ids: FastMap<Vec<(Sym, Sym, u64)>, StackId>,
     goroutines: Vec<Goroutine>,
     open: Option<Open>,
+    /// The open goroutine's frames and a hash of each one's arguments
+    /// (buffers kept from one goroutine to the next).
+    frames: Vec<Frame>,
+    args_hashes: Vec<u64>,
+    /// The open goroutine's stack as the key it is interned by.
+    key: Vec<(Sym, Sym, u64)>,
     /// The argument text of the open goroutine's frames, and where each
     /// frame's is in it.
     args_text: String,
@@ -280,7 +300,7 @@ impl Parser {
                 return;
             }
             if section == Section::Frames && open.awaiting_location {
-                if let Some(frame) = open.frames.last_mut() {
+                if let Some(frame) = self.frames.last_mut() {
                     frame.location = self.strings.intern(location_of(location));
                 }
                 open.awaiting_location = false;
@@ -321,22 +341,22 @@ impl Parser {
             let (_pc, Some(function)) = (fields.next(), fields.next()) else { return };
             let function = function.rsplit_once("+0x").map_or(function, |(name, _)| name);
             let location = fields.next().unwrap_or("");
-            open.frames.push(Frame {
+            self.frames.push(Frame {
                 function: self.strings.intern(function),
                 location: self.strings.intern(location),
                 args: NO_ARGS,
             });
-            open.args_hashes.push(0);
+            self.args_hashes.push(0);
             self.args_spans.push((0, 0));
             return;
         }
         if let Some((function, args)) = split_call(line) {
-            open.frames.push(Frame {
+            self.frames.push(Frame {
                 function: self.strings.intern(function),
                 location: self.strings.intern(""),
                 args: NO_ARGS,
             });
-            open.args_hashes.push(hash_of(args));
+            self.args_hashes.push(hash_of(args));
             // Kept aside until `close` knows whether the stack is new.
             let start = self.args_text.len();
             self.args_text.push_str(args);
@@ -388,30 +408,36 @@ impl Parser {
     /// Ends the goroutine being read, interning its stack.
     fn close(&mut self) {
         let Some(open) = self.open.take() else { return };
-        let Open { mut goroutine, mut frames, args_hashes, elided, awaiting_location, stack_unavailable } =
-            open;
+        let Open { mut goroutine, elided, awaiting_location, stack_unavailable } = open;
         let is_record = goroutine.id.is_none();
-        if awaiting_location || (frames.is_empty() && !stack_unavailable && !is_record) {
+        if awaiting_location || (self.frames.is_empty() && !stack_unavailable && !is_record) {
             self.cut_short = true;
         }
         if is_record {
-            let state = implied_state(frames.iter().map(|f| self.strings.get(f.function)));
+            let state = implied_state(self.frames.iter().map(|f| self.strings.get(f.function)));
             goroutine.state = self.strings.intern(state);
         }
-        let mut key: Vec<(Sym, Sym, u64)> =
-            frames.iter().zip(&args_hashes).map(|(f, h)| (f.function, f.location, *h)).collect();
+        self.key.clear();
+        self.key.extend(self.frames.iter().zip(&self.args_hashes).map(|(f, h)| (f.function, f.location, *h)));
         if elided {
             // A stack cut short by the runtime differs from the same frames whole.
-            key.push((Sym::MAX, Sym::MAX, 0));
+            self.key.push((Sym::MAX, Sym::MAX, 0));
         }
-        let next = self.stacks.len() as StackId;
-        let id = *self.stack_ids.entry(key).or_insert(next);
-        if id == next {
-            for (frame, (start, end)) in frames.iter_mut().zip(&self.args_spans) {
-                frame.args = self.strings.intern(&self.args_text[*start..*end]);
+        let id = match self.stack_ids.get(self.key.as_slice()) {
+            Some(id) => *id,
+            None => {
+                let id = self.stacks.len() as StackId;
+                self.stack_ids.insert(self.key.clone(), id);
+                let mut frames = self.frames.clone();
+                for (frame, (start, end)) in frames.iter_mut().zip(&self.args_spans) {
+                    frame.args = self.strings.intern(&self.args_text[*start..*end]);
+                }
+                self.stacks.push(Stack { frames, elided });
+                id
             }
-            self.stacks.push(Stack { frames, elided });
-        }
+        };
+        self.frames.clear();
+        self.args_hashes.clear();
         self.args_text.clear();
         self.args_spans.clear();
         goroutine.stack = id;
@@ -437,21 +463,14 @@ impl Parser {
 
 impl Open {
     fn new(goroutine: Goroutine) -> Self {
-        Open {
-            goroutine,
-            frames: Vec::new(),
-            args_hashes: Vec::new(),
-            elided: false,
-            awaiting_location: false,
-            stack_unavailable: false,
-        }
+        Open { goroutine, elided: false, awaiting_location: false, stack_unavailable: false }
     }
 }
 
+/// A hash of a frame's argument text: the same text always gives the same
+/// hash, in this dump and the next.
 fn hash_of(text: &str) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish()
+    foldhash::fast::FixedState::with_seed(0).hash_one(text)
 }
 
 /// A goroutine header, read.
@@ -504,6 +523,9 @@ pub fn parse_header(line: &str) -> Option<Header<'_>> {
 
 /// `50 @ 0x437cb6 0x4469be …`: the count of a debug=1 record.
 fn grouped_record_count(line: &str) -> Option<u64> {
+    if !line.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
     let (count, rest) = line.split_once(" @ ")?;
     if !rest.starts_with("0x") {
         return None;
@@ -521,9 +543,9 @@ fn leading_number(text: &str) -> Option<u64> {
 pub fn split_call(line: &str) -> Option<(&str, &str)> {
     let line = line.trim_end();
     let body = line.strip_suffix(')')?;
-    let open = body.rfind('(')?;
+    let open = memchr::memrchr(b'(', body.as_bytes())?;
     let function = &body[..open];
-    if function.is_empty() || function.contains(' ') {
+    if function.is_empty() || memchr::memchr(b' ', function.as_bytes()).is_some() {
         return None;
     }
     Some((function, &body[open + 1..]))
@@ -532,7 +554,11 @@ pub fn split_call(line: &str) -> Option<(&str, &str)> {
 /// `/src/net/http/transport.go:2205 +0x4a fp=… sp=… pc=…` → `…/transport.go:2205`.
 fn location_of(text: &str) -> &str {
     let text = text.trim();
-    let end = [" +0x", " fp=", " pc="].iter().filter_map(|mark| text.find(mark)).min().unwrap_or(text.len());
+    // The first space that starts one of the marks (found by a byte search
+    // for spaces, as this runs on every frame of a dump).
+    let end = memchr::memchr_iter(b' ', text.as_bytes())
+        .find(|at| ["+0x", "fp=", "pc="].iter().any(|mark| text[at + 1..].starts_with(mark)))
+        .unwrap_or(text.len());
     &text[..end]
 }
 
