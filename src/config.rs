@@ -48,6 +48,11 @@ pub struct Config {
     /// Artifacts up to this size are analysed before the upload answers;
     /// larger ones are queued.
     pub analyse_inline_bytes: u64,
+    /// The longest one analysis may run before it is given up as failed.
+    pub analysis_timeout: Duration,
+    /// How long a worker's claim on a job lasts unless it renews it: the
+    /// time before a job left by a process that died is taken by another.
+    pub analysis_lease: Duration,
     /// How long an upload may take, end to end.
     pub upload_timeout: Duration,
 }
@@ -156,6 +161,8 @@ impl Config {
             max_analysis_bytes: env.parse_positive("DEBRIEF_MAX_ANALYSIS_BYTES", 256 * 1024 * 1024)?,
             analysis_worker: env.flag("DEBRIEF_ANALYSIS_WORKER", true)?,
             analyse_inline_bytes: env.parse_positive("DEBRIEF_ANALYSE_INLINE_BYTES", 4 * 1024 * 1024)?,
+            analysis_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_ANALYSIS_TIMEOUT_SECS", 120)?),
+            analysis_lease: Duration::from_secs(env.parse_positive("DEBRIEF_ANALYSIS_LEASE_SECS", 30)?),
             upload_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_UPLOAD_TIMEOUT_SECS", 600)?),
             base_url,
             secure_cookies,

@@ -95,7 +95,8 @@ impl Application {
             pool: pool.clone(),
             store,
             max_bytes: config.max_analysis_bytes,
-            timeout: ANALYSIS_TIMEOUT,
+            timeout: config.analysis_timeout,
+            lease: config.analysis_lease,
             name: worker_name().into(),
             wake: Arc::default(),
         };
@@ -244,9 +245,6 @@ pub fn router(state: AppState) -> Router {
         )
         .with_state(state)
 }
-
-/// The longest an analysis of one artifact may run.
-const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// This process, as the analysis jobs it leases name it.
 fn worker_name() -> String {

@@ -7,10 +7,11 @@
 //! that ends the job, which a queue outside our schema could not join.
 //!
 //! A claim is a lease: the job stays in the table, marked until
-//! `locked_until`. A process that dies mid-analysis leaves the lease to run
-//! out, and the job is claimed again by whichever process asks next. The
-//! result is saved only by the holder of the current lease, so an analysis
-//! is stored once even when a slow process and its replacement both ran it.
+//! `locked_until`, and the worker renews the lease while it works. A process
+//! that dies mid-analysis stops renewing, its lease runs out, and the job is
+//! claimed again by whichever process asks next. The result is saved only by
+//! the holder of the current lease, so an analysis is stored once even when
+//! a stalled process and its replacement both ran it.
 
 use std::time::Duration;
 
@@ -49,6 +50,16 @@ pub async fn claim(pool: &PgPool, worker: &str, lease: Duration) -> Result<Optio
                returning id, artifact_id, attempts";
     let lease = format!("{} milliseconds", lease.as_millis());
     Ok(sqlx::query_as(sql).bind(worker).bind(lease).fetch_optional(pool).await?)
+}
+
+/// Extends `worker`'s lease on `job` by `lease` from now; says whether the
+/// worker still held it (a lease that ran out may have been taken over).
+pub async fn renew(pool: &PgPool, job: &Job, worker: &str, lease: Duration) -> Result<bool> {
+    let sql = "update analysis_job set locked_until = now() + $3::interval \
+               where id = $1 and locked_by = $2 and locked_until >= now()";
+    let lease = format!("{} milliseconds", lease.as_millis());
+    let renewed = sqlx::query(sql).bind(job.id).bind(worker).bind(lease).execute(pool).await?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 /// What an analysis came to.

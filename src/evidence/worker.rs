@@ -30,6 +30,8 @@ pub struct Analyser {
     pub max_bytes: u64,
     /// An analysis taking longer than this is given up.
     pub timeout: Duration,
+    /// How long a claim lasts between renewals.
+    pub lease: Duration,
     /// Who this worker is, in the job's lease.
     pub name: Arc<str>,
     /// Rung when this process queues a job, so it starts at once.
@@ -43,11 +45,6 @@ impl std::fmt::Debug for Analyser {
 }
 
 impl Analyser {
-    /// A lease outlives the longest analysis, so a live worker keeps its job.
-    fn lease(&self) -> Duration {
-        self.timeout * 2 + Duration::from_secs(30)
-    }
-
     /// Takes and runs jobs until `stop`. A failure of the database is
     /// logged and retried at the next poll; a job is never lost with it.
     pub async fn run_until_stopped(self, stop: CancellationToken) {
@@ -65,7 +62,7 @@ impl Analyser {
                 if stop.is_cancelled() {
                     return;
                 }
-                match queue::claim(&self.pool, &self.name, self.lease()).await {
+                match queue::claim(&self.pool, &self.name, self.lease).await {
                     Ok(Some(job)) => self.run_job(job).await,
                     Ok(None) => break,
                     Err(err) => {
@@ -85,7 +82,7 @@ impl Analyser {
     /// Runs every job that is ready now, then returns; for tests and the CLI.
     pub async fn run_ready(&self) -> crate::error::Result<usize> {
         let mut ran = 0;
-        while let Some(job) = queue::claim(&self.pool, &self.name, self.lease()).await? {
+        while let Some(job) = queue::claim(&self.pool, &self.name, self.lease).await? {
             self.run_job(job).await;
             ran += 1;
         }
@@ -113,12 +110,37 @@ impl Analyser {
 
     #[tracing::instrument(skip_all, fields(artifact = %job.artifact_id, attempt = job.attempts))]
     async fn run_job(&self, job: Job) {
-        let outcome = self.outcome(&job).await;
+        let outcome = if job.attempts > queue::MAX_ATTEMPTS {
+            // The last claim ended without a result: the process running
+            // it died, perhaps of this very file. Not again.
+            Outcome::Failed(format!("gave up after {} attempts that did not finish", job.attempts - 1))
+        } else {
+            self.renewing(&job, self.outcome(&job)).await
+        };
         tracing::info!(outcome = outcome_name(&outcome), "analysis finished");
         match queue::finish(&self.pool, &job, &self.name, outcome).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!("the analysis ran past its lease; another worker has the job"),
             Err(err) => tracing::warn!(error = %err, "could not store an analysis; it will run again"),
+        }
+    }
+
+    /// Runs `work` while renewing the lease on `job` a few times per lease,
+    /// so a live worker keeps its job however long the analysis runs.
+    async fn renewing(&self, job: &Job, work: impl Future<Output = Outcome>) -> Outcome {
+        let mut work = std::pin::pin!(work);
+        let every = self.lease / 3;
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                outcome = &mut work => return outcome,
+                _ = renew.tick() => match queue::renew(&self.pool, job, &self.name, self.lease).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!("the lease on an analysis ran out; another worker may take it"),
+                    Err(err) => tracing::warn!(error = %err, "could not renew the lease on an analysis"),
+                },
+            }
         }
     }
 

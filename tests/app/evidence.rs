@@ -308,6 +308,7 @@ fn analyser_of(app: &TestApp) -> debrief::evidence::worker::Analyser {
         store,
         max_bytes: 1 << 28,
         timeout: std::time::Duration::from_secs(60),
+        lease: std::time::Duration::from_secs(30),
         name: "test-worker".into(),
         wake: Default::default(),
     }
@@ -521,6 +522,67 @@ async fn a_job_left_by_a_dead_worker_is_finished_by_another_and_stored_once() {
     .await
     .unwrap();
     assert_eq!((status.as_str(), attempts), ("done", 0));
+}
+
+#[tokio::test]
+async fn a_worker_keeps_its_job_past_the_lease_while_it_is_still_analysing() {
+    let app = serving_only_app().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    // Long enough to analyse that it outlasts a one-second lease.
+    let dump = fixture("dumps/httpleak.goroutine.debug2.txt").repeat(120);
+    let created: Value =
+        upload(&app, &incident, &token, file_form("big.txt", dump)).await.json().await.unwrap();
+    let artifact = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+
+    let lease = std::time::Duration::from_secs(1);
+    let slow = debrief::evidence::worker::Analyser { lease, name: "slow".into(), ..analyser_of(&app) };
+    let running = tokio::spawn(async move { slow.run_ready().await.unwrap() });
+    tokio::time::sleep(lease * 2).await;
+    let status: String = sqlx::query_scalar("select analysis_status from artifact where id = $1")
+        .bind(artifact)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "pending", "the analysis is still running, past its first lease");
+    let other = debrief::evidence::worker::Analyser { lease, name: "other".into(), ..analyser_of(&app) };
+    assert_eq!(other.run_ready().await.unwrap(), 0, "the renewed lease keeps the job from others");
+
+    assert_eq!(running.await.unwrap(), 1);
+    let stored: (String, i32, i64) = sqlx::query_as(
+        "select analysis_status, version, (select count(*) from analysis_job) from artifact where id = $1",
+    )
+    .bind(artifact)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, ("done".to_owned(), 2, 0), "stored once, by the worker that kept its lease");
+}
+
+#[tokio::test]
+async fn a_file_whose_analysis_never_finishes_is_given_up_after_its_attempts() {
+    let app = serving_only_app().await;
+    let editor = app.create_user(Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let created: Value =
+        uploaded(&app, &incident, &token, "dump.txt", "dumps/mutex.goroutine.debug2.txt").await;
+    // Each attempt's process dies before it stores anything.
+    for _ in 0..debrief::evidence::queue::MAX_ATTEMPTS {
+        let claimed =
+            debrief::evidence::queue::claim(&app.pool, "dies", std::time::Duration::from_secs(3600))
+                .await
+                .unwrap();
+        assert!(claimed.is_some());
+        sqlx::query("update analysis_job set locked_until = now() - interval '1 second'")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    assert_eq!(analyser_of(&app).run_ready().await.unwrap(), 1);
+    let shown = app.api_json(&format!("/api/v1/artifacts/{}", created["id"].as_str().unwrap()), &token).await;
+    assert_eq!(shown["analysis_status"], "failed", "{shown}");
+    assert_eq!(shown["analysis_error"], "gave up after 3 attempts that did not finish", "{shown}");
+    assert_eq!(app.count("select count(*) from analysis_job").await, 0);
 }
 
 /// The rows of a recorded `go tool pprof -top` output: (flat, cum, function).

@@ -232,3 +232,136 @@ async fn two_app_processes_on_one_database_and_bucket_share_artifacts_analysed_o
     assert_eq!(stored, (2, 0), "inserted, then analysed once");
     drop(second);
 }
+
+/// A `debrief` process of its own on `database`, analysing queued jobs with
+/// a short lease; killed when dropped.
+struct AppProcess {
+    child: Child,
+    _data_dir: TempDir,
+}
+
+impl AppProcess {
+    fn start(database: &str, store_dir: &std::path::Path, lease_secs: u32) -> AppProcess {
+        let data_dir = TempDir::new();
+        let child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .env("DATABASE_URL", format!("{}/{database}", crate::helpers::server_url()))
+            .env("DEBRIEF_BIND", "127.0.0.1:0")
+            .env("DEBRIEF_DATA_DIR", &data_dir.path)
+            .env("DEBRIEF_STORAGE_DIR", store_dir)
+            .env("DEBRIEF_ANALYSIS_LEASE_SECS", lease_secs.to_string())
+            .env("DEBRIEF_DB_MAX_CONNECTIONS", "2")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary runs");
+        AppProcess { child, _data_dir: data_dir }
+    }
+}
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_process_killed_mid_analysis_leaves_its_job_to_another_that_finishes_it() {
+    // The app that takes the upload only serves; the analysis is left to
+    // other processes.
+    let serving = TestApp::spawn_with(Options {
+        vars: [
+            ("DEBRIEF_ANALYSE_INLINE_BYTES".to_owned(), "1".to_owned()),
+            ("DEBRIEF_ANALYSIS_WORKER".to_owned(), "false".to_owned()),
+        ]
+        .into(),
+        ..Default::default()
+    })
+    .await;
+    let editor = serving.create_user(Role::Editor).await;
+    let (incident, token) = serving.open_incident(&editor).await;
+    let store_dir = serving.data_dir().join("artifacts");
+
+    // A large dump, so the analysis runs long enough to be cut short.
+    let part = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/dumps/httpleak.goroutine.debug2.txt"),
+    )
+    .unwrap();
+    let copies = 120;
+    let mut dump = Vec::with_capacity((part.len() + 1) * copies);
+    for _ in 0..copies {
+        dump.extend_from_slice(&part);
+        dump.push(b'\n');
+    }
+    let form = Form::new().part("file", Part::bytes(dump).file_name("big.dump.txt"));
+    let path = format!("/api/v1/incidents/{incident}/artifacts");
+    let created: Value = serving
+        .api(reqwest::Method::POST, &path, &token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["analysis_status"], "pending", "{created}");
+    let artifact = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+
+    let mut doomed = AppProcess::start(&serving.database, &store_dir, 2);
+    let pid = doomed.child.id();
+    let claimed_by_it = format!("%-{pid}-%");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let claimed: Option<String> =
+            sqlx::query_scalar("select locked_by from analysis_job where locked_by like $1")
+                .bind(&claimed_by_it)
+                .fetch_optional(&serving.pool)
+                .await
+                .unwrap();
+        if claimed.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the process never took the job");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    doomed.child.kill().unwrap();
+    doomed.child.wait().unwrap();
+    let (status, attempts): (String, i32) = sqlx::query_as(
+        "select a.analysis_status, j.attempts from artifact a join analysis_job j on j.artifact_id = a.id \
+         where a.id = $1",
+    )
+    .bind(artifact)
+    .fetch_one(&serving.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 1), "killed before it stored anything");
+
+    // Another process on the same database and store takes the job once
+    // the dead one's lease has run out, and finishes it.
+    let other = TestApp::spawn_with(Options {
+        vars: [("DEBRIEF_STORAGE_DIR".to_owned(), store_dir.display().to_string())].into(),
+        share_database: Some(serving.database.clone()),
+        ..Default::default()
+    })
+    .await;
+    let mut shown = Value::Null;
+    for _ in 0..600 {
+        shown = serving.api_json(&format!("/api/v1/artifacts/{artifact}"), &token).await;
+        if shown["analysis_status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown["analysis_status"], "done", "{shown}");
+    assert_eq!(shown["analysis"]["goroutines"], 703 * copies as u64, "every copy counted once");
+    let stored: (i32, i64) =
+        sqlx::query_as("select version, (select count(*) from analysis_job) from artifact where id = $1")
+            .bind(artifact)
+            .fetch_one(&serving.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, (2, 0), "inserted, then analysed once, with no job left");
+    drop(other);
+}
