@@ -20,6 +20,7 @@ pub mod health;
 pub mod history;
 pub mod incidents;
 pub mod postmortem;
+pub mod search;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

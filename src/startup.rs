@@ -190,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::public_router())
         .merge(signed_in)
         .merge(incidents::router())
+        .merge(crate::search::router())
         .merge(history::router())
         .merge(timeline::router())
         .merge(causes::router())

@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(me)
         .merge(incidents::api_router())
+        .merge(crate::search::api_router())
         .merge(timeline::api_router())
         .merge(causes::api_router())
         .merge(action_items::api_router())

@@ -2,15 +2,15 @@
 
 use axum::{
     Json,
-    extract::{Extension, Query, State, rejection::JsonRejection},
+    extract::{Extension, State, rejection::JsonRejection},
     http::StatusCode,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
     EditError,
-    db::{Incident, IncidentListing},
+    db::Incident,
     domain::{Field, NewIncidentInput},
     figures::Figure,
     path::IncidentPath,
@@ -21,34 +21,6 @@ use crate::{
     web::CurrentUser,
     web::json::{json_rejection, required_version},
 };
-
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    page: Option<i64>,
-    per_page: Option<i64>,
-}
-
-/// The body of `GET /api/v1/incidents`, serialised as it is (a list is
-/// read often: no detour through a JSON tree).
-#[derive(Serialize)]
-pub struct IncidentList {
-    incidents: Vec<IncidentListing>,
-    total: i64,
-    page: i64,
-    per_page: i64,
-}
-
-/// `GET /api/v1/incidents`: newest first, paged.
-#[tracing::instrument(skip_all)]
-pub async fn list_incidents(
-    State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<IncidentList>> {
-    let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
-    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let listed = state.list_places.page(&state.pool, per_page, (page - 1) * per_page).await?;
-    Ok(Json(IncidentList { incidents: listed.incidents, total: listed.total, page, per_page }))
-}
 
 /// `GET /api/v1/incidents/{id}`: the whole postmortem, every part of it.
 #[tracing::instrument(skip_all)]

@@ -206,7 +206,7 @@ pub struct IncidentListing {
 }
 
 #[derive(sqlx::FromRow)]
-struct ListingRow {
+pub(crate) struct ListingRow {
     id: Uuid,
     number: i32,
     title: String,
@@ -252,7 +252,7 @@ impl TryFrom<ListingRow> for IncidentListing {
     }
 }
 
-const LISTING_COLUMNS: &str = "id, number, title, severity, status, services, tags, started_at, detected_at, \
+pub(crate) const LISTING_COLUMNS: &str = "id, number, title, severity, status, services, tags, started_at, detected_at, \
                                mitigated_at, resolved_at, version, created_by, created_at, updated_at";
 
 /// How many incidents there are, and the version of their order; both kept

@@ -18,35 +18,13 @@ use super::{
     page_cache::PageKey,
     path::{IncidentPath, IncidentRef},
     revision,
-    views::{Conflict, EditSectionPage, FieldInput, IncidentListPage, NewIncidentPage, input_in_zone},
+    views::{Conflict, EditSectionPage, FieldInput, NewIncidentPage, input_in_zone},
 };
 use crate::{
     error::{AppError, Result, render},
     state::AppState,
     web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, session},
 };
-
-const PER_PAGE: i64 = 50;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PageQuery {
-    page: Option<i64>,
-}
-
-/// `GET /incidents`
-#[tracing::instrument(skip_all)]
-pub async fn list_incidents(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Query(query): Query<PageQuery>,
-) -> Result<Html<String>> {
-    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let listed = state.list_places.page(&state.pool, PER_PAGE, (page - 1) * PER_PAGE).await?;
-    let total = listed.total;
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    render(&IncidentListPage { ctx, incidents: listed.incidents, total, page, pages })
-}
 
 /// `GET /incidents/new`
 #[tracing::instrument(skip_all)]

@@ -39,7 +39,6 @@ use crate::{
 /// Pages: reading needs a viewer, writing an editor.
 pub fn router() -> Router<AppState> {
     let read = Router::new()
-        .route("/incidents", get(handlers::list_incidents))
         .route("/incidents/{reference}", get(handlers::show_incident))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
@@ -63,7 +62,6 @@ pub fn router() -> Router<AppState> {
 /// API routes, mounted under `/api/v1` behind bearer tokens.
 pub fn api_router() -> Router<AppState> {
     let read = Router::new()
-        .route("/incidents", get(api::list_incidents))
         .route("/incidents/{id}", get(api::show_incident))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()

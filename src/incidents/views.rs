@@ -4,20 +4,10 @@ use askama::Template;
 use time::OffsetDateTime;
 
 use super::{
-    db::{Incident, IncidentListing},
+    db::Incident,
     domain::{Field, NewIncidentInput, Section, Severity},
 };
 use crate::web::{FormErrors, PageCtx, clock::Zone};
-
-#[derive(Template)]
-#[template(path = "incidents/list.html")]
-pub struct IncidentListPage {
-    pub ctx: PageCtx,
-    pub incidents: Vec<IncidentListing>,
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
-}
 
 #[derive(Template)]
 #[template(path = "incidents/new.html")]

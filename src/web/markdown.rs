@@ -125,7 +125,8 @@ fn render_uncached(markdown: &str) -> String {
     SANITIZER.clean(&html).to_string()
 }
 
-fn escape_html(text: &str) -> String {
+/// Text safe in HTML content and quoted attributes.
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     for c in text.chars() {
         match c {

@@ -39,6 +39,13 @@ impl PageCtx {
         self.can(Role::Admin)
     }
 
+    /// The incident list filtered to `value` of `name` (a severity, a
+    /// service, a tag...): what a chip links to.
+    pub fn filter_link(&self, name: &str, value: &str) -> String {
+        let query: String = form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish();
+        format!("/incidents?{query}")
+    }
+
     /// `2026-11-20 15:02 CET`, in the reader's zone.
     pub fn time(&self, at: &time::OffsetDateTime) -> String {
         self.zone.format(at)

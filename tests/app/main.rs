@@ -28,5 +28,6 @@ mod open_items;
 mod page_cache;
 mod pages;
 mod resilience;
+mod search;
 mod storage;
 mod timeline;

@@ -1,0 +1,47 @@
+//! `GET /incidents`: the list of incidents, newest first, or, with any
+//! search parameter, what the search finds.
+
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+use super::{
+    SearchParams,
+    views::{IncidentListPage, SearchForm, SearchPage},
+};
+use crate::{
+    error::{Result, render},
+    state::AppState,
+    web::PageCtx,
+};
+
+const PER_PAGE: i64 = 50;
+
+#[tracing::instrument(skip_all)]
+pub async fn list_incidents(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(params): Query<SearchParams>,
+) -> Result<Response> {
+    let categories = crate::causes::db::list_categories(&state.pool).await?;
+    if params.is_search() {
+        let search = match params.parse(PER_PAGE, PER_PAGE) {
+            Ok(search) => search,
+            Err(problem) => {
+                let page = SearchPage::refused(ctx, params, categories, problem);
+                return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
+            }
+        };
+        let results = super::run(&state.pool, &search, &ctx.zone).await?;
+        return Ok(render(&SearchPage::new(ctx, params, categories, search, results))?.into_response());
+    }
+    let page = params.page.unwrap_or(1).clamp(1, 1_000_000);
+    let listed = state.list_places.page(&state.pool, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let total = listed.total;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let form = SearchForm::of(&params, categories);
+    Ok(render(&IncidentListPage { ctx, incidents: listed.incidents, total, page, pages, form })?
+        .into_response())
+}
