@@ -465,7 +465,11 @@ pub mod analyze {
                     }
                 },
             )?;
-            return Ok(pretty(&analysed.analysis));
+            let printed = pretty(&analysed.analysis);
+            // Left to the end of the process: freeing a large analysis node
+            // by node costs more than printing it did.
+            std::mem::forget(analysed);
+            return Ok(printed);
         }
         match &file.format {
             Format::Pprof { .. } | Format::PprofText { .. } => {

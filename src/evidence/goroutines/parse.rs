@@ -16,6 +16,9 @@ pub type Sym = u32;
 
 /// Placeholder for a frame's arguments until its stack is known to be new.
 const NO_ARGS: Sym = Sym::MAX;
+/// Placeholder for a frame's location until its `\tfile:line` line comes;
+/// a frame left without one gets the empty string when its stack is kept.
+const NO_LOCATION: Sym = Sym::MAX - 1;
 
 /// An interned stack.
 pub type StackId = u32;
@@ -141,23 +144,18 @@ impl Dump {
 pub fn parse(bytes: &[u8]) -> Dump {
     let mut parser = Parser::default();
     // The text is checked once as a whole; only a dump with invalid UTF-8
-    // pays for replacing it line by line.
-    let text = std::str::from_utf8(bytes).ok();
+    // pays for a copy with the bad bytes replaced.
+    // (The lossy conversion alone checks far slower than this.)
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
-        let line = start..end;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
+        // A newline is a character boundary: the text slices for free.
+        let line = &text[start..end];
         start = end + 1;
-        match text {
-            // A newline is a character boundary: valid text slices for free.
-            Some(text) => {
-                let line = &text[line];
-                parser.line(line.strip_suffix('\r').unwrap_or(line));
-            }
-            None => {
-                let raw = &bytes[line];
-                parser.line(&String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)));
-            }
-        }
+        parser.line(line.strip_suffix('\r').unwrap_or(line));
     }
     let ends_mid_line = !bytes.is_empty() && !bytes.ends_with(b"\n");
     parser.finish(ends_mid_line)
@@ -189,7 +187,7 @@ struct Open {
 }
 
 #[derive(Default)]
-struct Parser {
+struct Parser<'a> {
     strings: Interner,
     stacks: Vec<Stack>,
     stack_ids: FastMap<Vec<(Sym, Sym, u64)>, StackId>,
@@ -201,10 +199,8 @@ struct Parser {
     args_hashes: Vec<u64>,
     /// The open goroutine's stack as the key it is interned by.
     key: Vec<(Sym, Sym, u64)>,
-    /// The argument text of the open goroutine's frames, and where each
-    /// frame's is in it.
-    args_text: String,
-    args_spans: Vec<(usize, usize)>,
+    /// The argument text of each of the open goroutine's frames.
+    args: Vec<&'a str>,
     section: Option<Section>,
     layout: Option<Layout>,
     declared_total: Option<u64>,
@@ -214,13 +210,13 @@ struct Parser {
     cut_short: bool,
 }
 
-impl Parser {
+impl<'a> Parser<'a> {
     fn section(&self) -> Section {
         self.section.unwrap_or(Section::Preamble)
     }
 
-    fn line(&mut self, line: &str) {
-        if line.trim().is_empty() {
+    fn line(&mut self, line: &'a str) {
+        if is_blank(line) {
             self.close();
             self.section = Some(Section::Preamble);
             self.in_crash_message = false;
@@ -291,7 +287,7 @@ impl Parser {
         }
     }
 
-    fn goroutine_line(&mut self, line: &str) {
+    fn goroutine_line(&mut self, line: &'a str) {
         let section = self.section();
         let Some(open) = self.open.as_mut() else { return };
         if let Some(location) = line.strip_prefix('\t') {
@@ -318,8 +314,13 @@ impl Parser {
             return;
         }
         if let Some(created) = line.strip_prefix("created by ") {
-            let (function, parent) = match created.split_once(" in goroutine ") {
-                Some((function, id)) => (function, id.trim().parse().ok()),
+            // `F in goroutine N`, read from the end (a function name holds no spaces).
+            let parent = created
+                .trim_end()
+                .rsplit_once(' ')
+                .and_then(|(head, id)| Some((head.strip_suffix(" in goroutine")?, id.parse::<u64>().ok()?)));
+            let (function, parent) = match parent {
+                Some((function, id)) => (function, Some(id)),
                 None => (created.trim(), None),
             };
             open.goroutine.created_by = Some(self.strings.intern(function));
@@ -347,20 +348,18 @@ impl Parser {
                 args: NO_ARGS,
             });
             self.args_hashes.push(0);
-            self.args_spans.push((0, 0));
+            self.args.push("");
             return;
         }
         if let Some((function, args)) = split_call(line) {
             self.frames.push(Frame {
                 function: self.strings.intern(function),
-                location: self.strings.intern(""),
+                location: NO_LOCATION,
                 args: NO_ARGS,
             });
             self.args_hashes.push(hash_of(args));
             // Kept aside until `close` knows whether the stack is new.
-            let start = self.args_text.len();
-            self.args_text.push_str(args);
-            self.args_spans.push((start, self.args_text.len()));
+            self.args.push(args);
             open.awaiting_location = true;
         }
     }
@@ -429,8 +428,11 @@ impl Parser {
                 let id = self.stacks.len() as StackId;
                 self.stack_ids.insert(self.key.clone(), id);
                 let mut frames = self.frames.clone();
-                for (frame, (start, end)) in frames.iter_mut().zip(&self.args_spans) {
-                    frame.args = self.strings.intern(&self.args_text[*start..*end]);
+                for (frame, args) in frames.iter_mut().zip(&self.args) {
+                    frame.args = self.strings.intern(args);
+                    if frame.location == NO_LOCATION {
+                        frame.location = self.strings.intern("");
+                    }
                 }
                 self.stacks.push(Stack { frames, elided });
                 id
@@ -438,8 +440,7 @@ impl Parser {
         };
         self.frames.clear();
         self.args_hashes.clear();
-        self.args_text.clear();
-        self.args_spans.clear();
+        self.args.clear();
         goroutine.stack = id;
         self.goroutines.push(goroutine);
     }
@@ -464,6 +465,16 @@ impl Parser {
 impl Open {
     fn new(goroutine: Goroutine) -> Self {
         Open { goroutine, elided: false, awaiting_location: false, stack_unavailable: false }
+    }
+}
+
+/// Whether a line holds nothing but white space. Looked at on every line:
+/// a byte test first, the Unicode one only for a line starting otherwise.
+fn is_blank(line: &str) -> bool {
+    match line.bytes().find(|b| !b.is_ascii_whitespace()) {
+        None => true,
+        Some(b) if b.is_ascii() => false,
+        Some(_) => line.trim().is_empty(),
     }
 }
 
@@ -502,7 +513,10 @@ pub fn parse_header(line: &str) -> Option<Header<'_>> {
     // Labels after the bracket: `goroutine 7 [select] {"k":"v"}:`.
     let after = rest[close + 1..].trim();
     let mut labels = after.starts_with('{').then_some(after);
-    let (fields, inner_labels) = match inside.find("labels: ") {
+    // Most headers hold no colon at all: a byte search first spares them
+    // a substring search.
+    let labelled = memchr::memchr(b':', inside.as_bytes()).and_then(|_| inside.find("labels: "));
+    let (fields, inner_labels) = match labelled {
         Some(at) => (inside[..at].trim_end().trim_end_matches(','), Some(inside[at + 8..].trim())),
         None => (inside, None),
     };
