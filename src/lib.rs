@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod health;
 pub mod history;
 pub mod incidents;

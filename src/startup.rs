@@ -191,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signed_in)
         .merge(incidents::router())
         .merge(crate::search::router())
+        .merge(crate::export::router())
         .merge(history::router())
         .merge(timeline::router())
         .merge(causes::router())

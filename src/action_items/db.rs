@@ -21,6 +21,9 @@ pub struct ActionItem {
     pub kind: ActionKind,
     pub owner_id: Option<Uuid>,
     pub owner_name: Option<String>,
+    /// The owner's role, for a report that names roles instead of people.
+    #[serde(skip)]
+    pub owner_role: Option<String>,
     #[serde(with = "iso_date::option")]
     pub due_on: Option<Date>,
     pub priority: Priority,
@@ -37,6 +40,7 @@ pub(super) struct ActionItemRow {
     kind: String,
     owner_id: Option<Uuid>,
     owner_name: Option<String>,
+    owner_role: Option<String>,
     due_on: Option<Date>,
     priority: String,
     status: String,
@@ -58,6 +62,7 @@ impl TryFrom<ActionItemRow> for ActionItem {
             title: row.title,
             owner_id: row.owner_id,
             owner_name: row.owner_name,
+            owner_role: row.owner_role,
             due_on: row.due_on,
             tracker_url: row.tracker_url,
             version: row.version,
@@ -65,7 +70,7 @@ impl TryFrom<ActionItemRow> for ActionItem {
     }
 }
 
-const SELECT: &str = "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, \
+const SELECT: &str = "select a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, u.role as owner_role, a.due_on, \
                       a.priority, a.status, a.tracker_url, a.version \
                       from action_item a left join app_user u on u.id = a.owner_id";
 
@@ -104,7 +109,7 @@ pub async fn find_item(
 }
 
 /// The columns of an item, read from `a` joined with its owner `u`.
-pub(super) const COLUMNS: &str = "a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, a.due_on, \
+pub(super) const COLUMNS: &str = "a.id, a.incident_id, a.title, a.kind, a.owner_id, u.name as owner_name, u.role as owner_role, a.due_on, \
                        a.priority, a.status, a.tracker_url, a.version";
 
 /// Adds an item and returns it as saved.

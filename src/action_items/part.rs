@@ -13,6 +13,7 @@ use crate::{
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
+        report::{ExportOptions, table},
     },
     state::AppState,
     web::FormErrors,
@@ -121,6 +122,28 @@ impl Records for ActionItems {
 
     fn history_text(record: &ActionItem) -> String {
         record.history_text()
+    }
+
+    /// A table, one row per item, its owner named or given their role.
+    fn report(_incident: &Incident, records: &[ActionItem], options: &ExportOptions) -> String {
+        let mut out = String::from("## Action items\n\n");
+        if records.is_empty() {
+            out.push_str("_No action items._\n");
+            return out;
+        }
+        let rows = records.iter().map(|item| {
+            vec![
+                item.title.clone(),
+                item.kind.to_string(),
+                item.priority.to_string(),
+                options.person(item.owner_name.as_deref(), item.owner_role.as_deref()),
+                item.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                item.status.to_string(),
+                item.tracker_url.clone().unwrap_or_default(),
+            ]
+        });
+        out.push_str(&table(&["Action", "Kind", "Priority", "Owner", "Due", "Status", "Tracker"], rows));
+        out
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(me)
         .merge(incidents::api_router())
         .merge(crate::search::api_router())
+        .merge(crate::export::api_router())
         .merge(timeline::api_router())
         .merge(causes::api_router())
         .merge(action_items::api_router())

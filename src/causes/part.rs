@@ -12,6 +12,7 @@ use crate::{
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
+        report::{ExportOptions, block},
     },
     state::AppState,
     web::{FormErrors, markdown},
@@ -57,6 +58,13 @@ struct CausesHtml<'a> {
     cause_kinds: [CauseKind; 3],
     cause_action: String,
     cause_version: Option<i32>,
+}
+
+impl CausesHtml<'_> {
+    /// The incidents with the same cause category: what its chip links to.
+    fn category_link(&self, category: &str) -> String {
+        crate::web::page::filter_link("cause", category)
+    }
 }
 
 impl PartView for CausesView {
@@ -110,6 +118,32 @@ impl Records for Causes {
 
     fn history_text(record: &Cause) -> String {
         record.history_text()
+    }
+
+    /// Root causes first, then the trigger, then what contributed; each
+    /// with its description as written and its chain of whys.
+    fn report(_incident: &Incident, records: &[Cause], _options: &ExportOptions) -> String {
+        let mut out = String::from("## Causes\n\n");
+        if records.is_empty() {
+            out.push_str("_No causes named yet._\n");
+            return out;
+        }
+        let mut ordered: Vec<&Cause> = records.iter().collect();
+        ordered.sort_by_key(|cause| CauseKind::ALL.iter().position(|kind| *kind == cause.kind));
+        for (index, cause) in ordered.into_iter().enumerate() {
+            if index > 0 {
+                out.push('\n');
+            }
+            out.push_str(&format!("### {}: {}\n\n", cause.kind.label(), cause.category));
+            out.push_str(&block(&format!("cause-{}", index + 1), &cause.description));
+            if !cause.whys.is_empty() {
+                out.push_str("\nWhy?\n\n");
+                for (n, why) in cause.whys.iter().enumerate() {
+                    out.push_str(&format!("{}. {}\n", n + 1, why.replace('\n', " ")));
+                }
+            }
+        }
+        out
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

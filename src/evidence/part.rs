@@ -10,6 +10,7 @@ use crate::{
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
+        report::ExportOptions,
     },
     state::AppState,
 };
@@ -109,6 +110,29 @@ impl Records for Evidence {
             human_size(record.size),
             &record.sha256[..12]
         )
+    }
+
+    /// Each file with what its analysis found, linked to its page.
+    fn report(incident: &Incident, records: &[Artifact], options: &ExportOptions) -> String {
+        let mut out = String::from("## Evidence\n\n");
+        if records.is_empty() {
+            out.push_str("_No files attached._\n");
+            return out;
+        }
+        for artifact in records {
+            let link =
+                format!("{}/incidents/{}/artifacts/{}", options.origin, incident.reference, artifact.id);
+            let name = artifact.file_name.replace(['[', ']'], "");
+            out.push_str(&format!("- [{name}]({link}) ({}, {})", artifact.format, human_size(artifact.size)));
+            if !artifact.summary.is_empty() {
+                out.push_str(&format!(": {}", artifact.summary.replace('\n', " ")));
+            }
+            if !artifact.note.is_empty() {
+                out.push_str(&format!("\n  Note: {}", artifact.note.replace('\n', " ")));
+            }
+            out.push('\n');
+        }
+        out
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::{
     db::{self, Incident},
     domain::Field,
+    report::{ExportOptions, front_matter},
 };
 use crate::{
     error::{AppError, Result},
@@ -120,6 +121,17 @@ pub trait Part: Send + Sync + 'static {
         Box::pin(async { Ok(String::new()) })
     }
 
+    /// The part as the Markdown report shows it: its `##` section, or
+    /// nothing.
+    fn export<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        _incident: &'a Incident,
+        _options: &'a ExportOptions,
+    ) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async { Ok(String::new()) })
+    }
+
     /// What the API's whole postmortem holds of the part, under its name;
     /// nothing for a part the incident's own fields already give.
     fn json<'a>(
@@ -151,6 +163,9 @@ pub trait Records: Send + Sync + 'static {
     /// One record as the snapshot lists it.
     fn history_text(record: &Self::Record) -> String;
 
+    /// The records as the Markdown report shows them.
+    fn report(incident: &Incident, records: &[Self::Record], options: &ExportOptions) -> String;
+
     /// The part as one reader sees it.
     fn view(
         state: &AppState,
@@ -181,6 +196,18 @@ impl<T: Records> Part for T {
         Box::pin(async move {
             let records = T::list(db, incident.id).await?;
             Ok(list_snapshot(T::TITLE, records.iter().map(T::history_text)))
+        })
+    }
+
+    fn export<'a>(
+        &'a self,
+        db: &'a mut PgConnection,
+        incident: &'a Incident,
+        options: &'a ExportOptions,
+    ) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move {
+            let records = T::list(db, incident.id).await?;
+            Ok(T::report(incident, &records, options))
         })
     }
 
@@ -225,6 +252,25 @@ impl Document {
             out.push_str(&part.snapshot(&mut *db, &incident).await?);
         }
         Ok(out)
+    }
+
+    /// The whole postmortem as a Markdown report: the front matter a
+    /// machine reads, then each part's section in reading order.
+    pub async fn export(
+        &self,
+        db: &mut PgConnection,
+        incident: &Incident,
+        options: &ExportOptions,
+    ) -> Result<String> {
+        let mut out = front_matter(incident);
+        for part in self.parts.iter() {
+            let section = part.export(&mut *db, incident, options).await?;
+            if !section.is_empty() {
+                out.push_str(&section);
+                out.push('\n');
+            }
+        }
+        Ok(out.trim_end().to_owned() + "\n")
     }
 
     /// The whole postmortem as the API gives it: the incident's fields and,

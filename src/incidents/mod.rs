@@ -12,6 +12,7 @@ pub mod listing;
 pub mod page_cache;
 pub mod parts;
 pub mod path;
+pub mod report;
 pub mod revision;
 pub mod versioned;
 pub mod views;

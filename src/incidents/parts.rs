@@ -11,6 +11,7 @@ use super::{
     db::Incident,
     document::{Part, PartCtx, PartView, TocEntry, incident_snapshot},
     domain::{Field, Section, Status},
+    report::{ExportOptions, block, table},
     revision::{self, ChangeCount, Revision},
     views::span,
 };
@@ -47,11 +48,29 @@ impl HeadHtml<'_> {
     fn iso(&self, at: &OffsetDateTime) -> String {
         crate::web::clock::moment_text(&Some(*at))
     }
+
+    fn filter(&self, name: &str, value: &str) -> String {
+        crate::web::page::filter_link(name, value)
+    }
 }
 
 impl Part for Head {
     fn key(&self) -> &'static str {
         Section::Details.name()
+    }
+
+    fn export<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        incident: &'a Incident,
+        _options: &'a ExportOptions,
+    ) -> BoxFuture<'a, Result<String>> {
+        let rows = [Field::Severity, Field::Status, Field::Services, Field::Tags]
+            .into_iter()
+            .map(|field| vec![field.label().to_owned(), incident.text_of(field)]);
+        let out =
+            format!("# {}: {}\n\n{}", incident.reference, incident.title, table(&["Field", "Value"], rows));
+        Box::pin(async move { Ok(out) })
     }
 
     fn load<'a>(
@@ -160,6 +179,16 @@ impl Part for Written {
         self.0.name()
     }
 
+    fn export<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        incident: &'a Incident,
+        _options: &'a ExportOptions,
+    ) -> BoxFuture<'a, Result<String>> {
+        let out = written_report(self.0, incident);
+        Box::pin(async move { Ok(out) })
+    }
+
     fn load<'a>(
         &'a self,
         _state: &'a AppState,
@@ -204,6 +233,54 @@ impl PartView for WrittenView {
         let html = WrittenHtml { ctx: &self.ctx, section: self.section, incident, fields, durations };
         Ok(html.render()?)
     }
+}
+
+/// A written section as the report shows it: the milestones as a table
+/// with the time each took, every other field's Markdown as written.
+fn written_report(section: Section, incident: &Incident) -> String {
+    let mut out = format!("## {}\n\n", section.title());
+    match section {
+        Section::Milestones => {
+            let rows = section.fields().iter().map(|field| {
+                let at = match field {
+                    Field::StartedAt => Some(incident.started_at),
+                    Field::DetectedAt => incident.detected_at,
+                    Field::MitigatedAt => incident.mitigated_at,
+                    _ => incident.resolved_at,
+                };
+                let moment =
+                    at.map(|at| crate::web::clock::moment_text(&Some(at))).unwrap_or_else(|| "—".into());
+                vec![field.label().to_owned(), moment, span(&incident.started_at, &at)]
+            });
+            out.push_str(&table(&["Milestone", "Time (UTC)", "Since the start"], rows));
+        }
+        Section::Impact => {
+            if !incident.impact_figures.is_empty() {
+                let rows = incident
+                    .impact_figures
+                    .iter()
+                    .map(|f| vec![f.metric.clone(), f.before.clone(), f.after.clone(), f.lasting.clone()]);
+                out.push_str(&table(&["Metric", "Before", "During", "For"], rows));
+                out.push('\n');
+            }
+            out.push_str(&block(Field::Impact.name(), &incident.impact));
+        }
+        Section::Lessons => {
+            for (index, field) in section.fields().iter().enumerate() {
+                if index > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&format!("### {}\n\n", field.label()));
+                out.push_str(&block(field.name(), &incident.text_of(*field)));
+            }
+        }
+        _ => {
+            for field in section.fields().iter().filter(|field| field.is_markdown()) {
+                out.push_str(&block(field.name(), &incident.text_of(*field)));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
         domain::Field,
+        report::{ExportOptions, table},
     },
     state::AppState,
     web::{FormErrors, markdown},
@@ -215,6 +216,25 @@ impl Records for Timeline {
 
     fn history_text(record: &TimelineEvent) -> String {
         record.history_text()
+    }
+
+    /// A table, one row per event; the event's Markdown in its cell.
+    fn report(_incident: &Incident, records: &[TimelineEvent], _options: &ExportOptions) -> String {
+        let mut out = String::from("## Timeline\n\n");
+        if records.is_empty() {
+            out.push_str("_No events._\n");
+            return out;
+        }
+        let rows = records.iter().map(|event| {
+            let kind = match event.hypothesis_status {
+                Some(status) => format!("{} ({status})", event.kind),
+                None => event.kind.to_string(),
+            };
+            let at = crate::web::clock::moment_text(&Some(event.occurred_at));
+            vec![at, kind, event.body.clone(), event.evidence.clone()]
+        });
+        out.push_str(&table(&["Time (UTC)", "Kind", "Event", "Evidence"], rows));
+        out
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

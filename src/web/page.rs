@@ -42,8 +42,7 @@ impl PageCtx {
     /// The incident list filtered to `value` of `name` (a severity, a
     /// service, a tag...): what a chip links to.
     pub fn filter_link(&self, name: &str, value: &str) -> String {
-        let query: String = form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish();
-        format!("/incidents?{query}")
+        filter_link(name, value)
     }
 
     /// `2026-11-20 15:02 CET`, in the reader's zone.
@@ -81,4 +80,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
             path: parts.uri.path().to_owned(),
         })
     }
+}
+
+/// The incident list filtered to `value` of `name` (a severity, a service,
+/// a tag...): what a chip links to.
+pub fn filter_link(name: &str, value: &str) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new()).append_pair(name, value).finish();
+    format!("/incidents?{query}")
 }

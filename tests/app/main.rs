@@ -19,6 +19,7 @@ mod document;
 mod editing;
 mod error_pages;
 mod evidence;
+mod export;
 mod hardening;
 mod history_view;
 mod incident_list;

@@ -1,0 +1,212 @@
+//! The Markdown report: GFM with a front matter, every section of the
+//! postmortem in the classic order, tables that stay tables whatever users
+//! wrote, and users' Markdown kept as written.
+
+use debrief::auth::domain::Role;
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+/// Each table of `markdown` as GFM reads it: its rows, each a list of cell texts.
+fn tables(markdown: &str) -> Vec<Vec<Vec<String>>> {
+    let mut tables = Vec::new();
+    let (mut rows, mut row, mut cell): (Vec<Vec<String>>, Vec<String>, Option<String>) =
+        (Vec::new(), Vec::new(), None);
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::TableCell) => cell = Some(String::new()),
+            Event::End(TagEnd::TableCell) => row.extend(cell.take()),
+            Event::End(TagEnd::TableHead | TagEnd::TableRow) => rows.push(std::mem::take(&mut row)),
+            Event::End(TagEnd::Table) => tables.push(std::mem::take(&mut rows)),
+            Event::Text(text) | Event::Code(text) => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.push_str(&text);
+                }
+            }
+            Event::InlineHtml(html) => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.push_str(&html);
+                }
+            }
+            _ => {}
+        }
+    }
+    tables
+}
+
+/// A postmortem with every part written; its id, a token and the owner's name.
+async fn written_incident(app: &TestApp) -> (String, String, String) {
+    let editor = app.create_user(Role::Editor).await;
+    let (id, token) = app.open_incident(&editor).await;
+    let patch = json!({
+        "version": 1,
+        "services": ["checkout", "payments"],
+        "tags": ["goroutine-leak"],
+        "detected_at": "2026-11-20T14:07:00Z",
+        "resolved_at": "2026-11-20T15:10:00Z",
+        "summary": "Checkout **stalled** for an hour.\n\n## A heading of the author's own\n\n- kept as written",
+        "impact": "Card payments failed.",
+        "impact_figures": ["QPS 12,800 -> 3,000 for 47 min"],
+        "trigger": "Deploy 4512 removed the client timeout.",
+        "went_well": "Paging worked.",
+    });
+    let response =
+        app.api(Method::PATCH, &format!("/api/v1/incidents/{id}"), &token).json(&patch).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    for (part, body) in [
+        (
+            "timeline",
+            json!({"occurred_at": "2026-11-20T14:05:00Z", "kind": "alert",
+                             "body": "5xx | rate over 5%\nsecond line"}),
+        ),
+        (
+            "timeline",
+            json!({"occurred_at": "2026-11-20T14:20:00Z", "kind": "hypothesis", "body": "The pool is exhausted",
+                             "evidence": "graph `a|b`"}),
+        ),
+        (
+            "causes",
+            json!({"kind": "root", "category": "missing timeout",
+                           "description": "The payments client had no timeout.", "whys": ["Nobody set one", "The default is none"]}),
+        ),
+        ("causes", json!({"kind": "contributing", "category": "capacity", "description": "Few replicas"})),
+        (
+            "action_items",
+            json!({"title": "Set client | dial timeouts", "kind": "prevent", "owner_id": editor.id, "due_on": "2026-12-01"}),
+        ),
+    ] {
+        let response = app
+            .api(Method::POST, &format!("/api/v1/incidents/{id}/{part}"), &token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{part}");
+    }
+    (id, token, editor.name)
+}
+
+async fn export(app: &TestApp, id: &str, token: &str, query: &str) -> String {
+    let response = app
+        .api(Method::GET, &format!("/api/v1/incidents/{id}/export.md{query}"), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/markdown; charset=utf-8");
+    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"INC-1.md\"");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_report_has_the_front_matter_and_every_section_in_order() {
+    let app = TestApp::spawn().await;
+    let (id, token, owner) = written_incident(&app).await;
+    let report = export(&app, &id, &token, "").await;
+
+    let front: Vec<&str> =
+        report.strip_prefix("---\n").unwrap().split("\n---\n").next().unwrap().lines().collect();
+    for expected in [
+        "format: \"debrief-postmortem/1\"".to_owned(),
+        format!("id: \"{id}\""),
+        "number: 1".to_owned(),
+        "title: \"Checkout 5xx\"".to_owned(),
+        "severity: \"SEV2\"".to_owned(),
+        "services: [\"checkout\",\"payments\"]".to_owned(),
+        "started_at: \"2026-11-20T14:00:00Z\"".to_owned(),
+        "mitigated_at: null".to_owned(),
+        "time_to_detect: \"7 min\"".to_owned(),
+        "time_to_resolve: \"1 h 10 min\"".to_owned(),
+    ] {
+        assert!(front.contains(&expected.as_str()), "{expected} in {front:#?}");
+    }
+    let headings: Vec<&str> = report.lines().filter(|l| l.starts_with("## ")).collect();
+    let order = [
+        "## Milestones",
+        "## Summary",
+        "## Impact",
+        "## Timeline",
+        "## Evidence",
+        "## Trigger",
+        "## Detection",
+        "## Resolution",
+        "## Causes",
+        "## Action items",
+        "## Lessons",
+    ];
+    let found: Vec<&str> = headings.iter().copied().filter(|h| order.contains(h)).collect();
+    assert_eq!(found, order, "{report}");
+    assert!(report.starts_with("---\n") && report.contains("\n# INC-1: Checkout 5xx\n"), "{report}");
+    // The author's Markdown as written, between markers a reader does not see.
+    assert!(report.contains(
+        "<!-- debrief:summary -->\n\nCheckout **stalled** for an hour.\n\n## A heading of the author's own\n\n- kept as written\n\n<!-- /debrief:summary -->"
+    ));
+    assert!(
+        report.contains("### Root cause: missing timeout")
+            && report.contains("1. Nobody set one\n2. The default is none")
+    );
+    assert!(report.contains("### What went well") && report.contains("Paging worked."));
+    assert!(report.contains("_Not written._"), "an empty section says so");
+    assert!(report.contains(&owner), "the owner is named");
+}
+
+#[tokio::test]
+async fn tables_stay_tables_with_pipes_and_line_breaks_in_their_cells() {
+    let app = TestApp::spawn().await;
+    let (id, token, _) = written_incident(&app).await;
+    let report = export(&app, &id, &token, "").await;
+    let tables = tables(&report);
+    let timeline = tables
+        .iter()
+        .find(|t| t[0] == ["Time (UTC)", "Kind", "Event", "Evidence"])
+        .expect("a timeline table");
+    assert_eq!(timeline.len(), 3, "a header and two events: {timeline:?}");
+    assert_eq!(timeline[1], ["2026-11-20T14:05:00Z", "alert", "5xx | rate over 5%<br>second line", ""]);
+    assert_eq!(timeline[2][1..], ["hypothesis (open)", "The pool is exhausted", "graph a|b"]);
+    let items = tables.iter().find(|t| t[0][0] == "Action").expect("an action item table");
+    assert_eq!(items[0].len(), 7);
+    assert_eq!(items[1][0], "Set client | dial timeouts");
+    assert_eq!(items[1][4], "2026-12-01");
+    let figures = tables.iter().find(|t| t[0][0] == "Metric").expect("a figures table");
+    assert_eq!(figures[1], ["QPS", "12,800", "3,000", "47 min"]);
+    let milestones = tables.iter().find(|t| t[0][0] == "Milestone").expect("a milestones table");
+    assert_eq!(milestones[2], ["Detected", "2026-11-20T14:07:00Z", "7 min"]);
+    for table in &tables {
+        let width = table[0].len();
+        assert!(table.iter().all(|row| row.len() == width), "every row has every cell: {table:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_report_can_name_roles_instead_of_people() {
+    let app = TestApp::spawn().await;
+    let (id, token, owner) = written_incident(&app).await;
+    let report = export(&app, &id, &token, "?names=roles").await;
+    assert!(!report.contains(&owner), "{report}");
+    let tables = tables(&report);
+    let items = tables.iter().find(|t| t[0][0] == "Action").unwrap();
+    assert_eq!(items[1][3], "an editor");
+}
+
+#[tokio::test]
+async fn a_reader_downloads_the_report_from_the_incident_page() {
+    let app = TestApp::spawn().await;
+    let (_, _, _) = written_incident(&app).await;
+    let (_, viewer) = app.signed_in(Role::Viewer).await;
+    let page = viewer.get_text("/incidents/INC-1").await;
+    assert!(page.contains("href=\"/incidents/INC-1/export.md\""), "the page links to its report");
+    let response = viewer.get("/incidents/INC-1/export.md").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.text().await.unwrap().contains("# INC-1: Checkout 5xx"));
+    assert_eq!(
+        app.client().get("/incidents/INC-1/export.md").await.status(),
+        303,
+        "signed out: to the sign-in"
+    );
+    assert_eq!(viewer.get("/incidents/INC-9/export.md").await.status(), 404);
+    let no_token = app.client().get("/api/v1/incidents/INC-1/export.md").await;
+    assert_eq!(no_token.status(), 401);
+}
