@@ -117,3 +117,13 @@ pub async fn list_incidents(
     let listed = state.list_places.page(&state.pool, per_page, (page - 1) * per_page).await?;
     Ok(Json(IncidentList { incidents: listed.incidents, total: listed.total, page, per_page }))
 }
+
+/// `GET /api/v1/incidents/{id}/similar`: `{"similar":[{"id","number","title","score","reasons"},...]}`.
+#[tracing::instrument(skip_all)]
+pub async fn similar(
+    State(state): State<AppState>,
+    crate::incidents::path::IncidentPath(incident): crate::incidents::path::IncidentPath,
+) -> Result<Json<serde_json::Value>> {
+    let similar = super::similar::similar(&state.pool, incident.id).await?;
+    Ok(Json(serde_json::json!({ "similar": similar })))
+}

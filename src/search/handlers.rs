@@ -9,10 +9,11 @@ use axum::{
 
 use super::{
     SearchParams,
-    views::{IncidentListPage, SearchForm, SearchPage},
+    views::{IncidentListPage, SearchForm, SearchPage, SimilarPage},
 };
 use crate::{
     error::{Result, render},
+    incidents::path::IncidentPath,
     state::AppState,
     web::PageCtx,
 };
@@ -44,4 +45,16 @@ pub async fn list_incidents(
     let form = SearchForm::of(&params, categories);
     Ok(render(&IncidentListPage { ctx, incidents: listed.incidents, total, page, pages, form })?
         .into_response())
+}
+
+/// `GET /incidents/{ref}/similar`: "seen this before?", as a page of its
+/// own; the incident page loads it into its head.
+#[tracing::instrument(skip_all)]
+pub async fn similar_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    IncidentPath(incident): IncidentPath,
+) -> Result<Response> {
+    let similar = super::similar::similar(&state.pool, incident.id).await?;
+    Ok(render(&SimilarPage { ctx, incident, similar })?.into_response())
 }

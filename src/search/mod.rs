@@ -7,6 +7,7 @@ pub mod api;
 pub mod db;
 mod handlers;
 pub mod query;
+pub mod similar;
 mod views;
 
 use axum::{Router, middleware, routing::get};
@@ -26,6 +27,7 @@ pub use query::{Chip, Search, SearchParams, Sort};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents", get(handlers::list_incidents))
+        .route("/incidents/{reference}/similar", get(handlers::similar_page))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role))
 }
 
@@ -34,6 +36,7 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/incidents", get(api::list_incidents))
         .route("/search", get(api::search))
+        .route("/incidents/{id}/similar", get(api::similar))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role))
 }
 

@@ -3,11 +3,22 @@
 
 use askama::Template;
 
-use super::{Chip, Hit, Results, Search, SearchParams, Sort};
+use super::{Chip, Hit, Results, Search, SearchParams, Sort, similar::Similar};
 use crate::{
-    incidents::{db::IncidentListing, domain::Severity},
+    incidents::{
+        db::{Incident, IncidentListing},
+        domain::Severity,
+    },
     web::PageCtx,
 };
+
+#[derive(Template)]
+#[template(path = "incidents/similar.html")]
+pub struct SimilarPage {
+    pub ctx: PageCtx,
+    pub incident: Incident,
+    pub similar: Vec<Similar>,
+}
 
 #[derive(Template)]
 #[template(path = "incidents/list.html")]

@@ -317,6 +317,20 @@ function showAges() {
   });
 }
 
+/** Puts the fragment of another page where its link stands ("seen this before?"). */
+async function loadFragment(holder) {
+  try {
+    const response = await fetch(holder.dataset.loadFragment, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fragment = page.querySelector("[data-fragment]");
+    if (fragment) holder.replaceWith(document.importNode(fragment, true));
+  } catch (_) {
+    // The link stays: it leads to the same list.
+  }
+}
+
+document.querySelectorAll("[data-load-fragment]").forEach(loadFragment);
 document.querySelectorAll("button[data-print]").forEach((button) => { button.hidden = false; });
 document.querySelectorAll(".drop-hint").forEach((hint) => { hint.hidden = false; });
 markContents();

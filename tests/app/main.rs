@@ -30,5 +30,6 @@ mod page_cache;
 mod pages;
 mod resilience;
 mod search;
+mod similar;
 mod storage;
 mod timeline;
