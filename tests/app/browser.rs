@@ -442,3 +442,72 @@ async fn an_editor_drops_evidence_on_a_postmortem_and_reads_what_it_shows() {
         std::panic::resume_unwind(panic);
     }
 }
+
+#[tokio::test]
+async fn a_reader_searches_from_the_header_narrows_by_a_chip_opens_a_hit_and_exports_it() {
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(debrief::auth::domain::Role::Editor).await;
+    let token = app.api_token(&editor).await;
+    for (title, services, day) in [
+        ("Payments client leaked connections", json!(["payments"]), 3),
+        ("Checkout client leaked goroutines", json!(["checkout"]), 10),
+        ("Disk full on the runners", json!(["ci"]), 12),
+    ] {
+        let body = json!({"title": title, "severity": "SEV2", "services": services,
+                          "started_at": format!("2026-11-{day:02}T10:00:00Z"),
+                          "summary": "The HTTP client had no timeout, so requests piled up."});
+        let response =
+            app.api(reqwest::Method::POST, "/api/v1/incidents", &token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let viewer = app.create_user(debrief::auth::domain::Role::Viewer).await;
+    let browser = driver.browser().await;
+
+    let steps = AssertUnwindSafe(async {
+        sign_in(&browser, &app, &viewer.email, &viewer.password).await;
+        browser.goto(&app.url("/")).await.unwrap();
+        let search = element(&browser, "#header-q").await;
+        search.send_keys("leaked client\u{E007}").await.unwrap();
+        let hits = wait_for_text(&browser, "[data-testid=hits]", "Checkout client leaked goroutines").await;
+        assert!(hits.contains("Payments client leaked connections") && !hits.contains("Disk full"), "{hits}");
+        let marked = browser.find_all(Locator::Css("[data-testid=hits] mark")).await.unwrap();
+        assert!(!marked.is_empty(), "the matched words are highlighted");
+
+        // Narrow by the checkout chip of a hit: the filter shows as a chip of its own.
+        click(&browser, "[data-testid=hits] a[data-chip=service][href*='service=checkout']").await;
+        let filters = wait_for_text(&browser, "[data-testid=active-filters]", "service: checkout").await;
+        assert!(filters.contains("service: checkout"), "{filters}");
+        let narrowed = element(&browser, "[data-testid=hits]").await.text().await.unwrap();
+        assert!(!narrowed.contains("Payments client"), "{narrowed}");
+        let url = browser.current_url().await.unwrap();
+        assert!(
+            url.as_str().contains("q=leaked+client") && url.as_str().contains("service=checkout"),
+            "{url}"
+        );
+
+        // Open the hit, then its report.
+        click(&browser, "[data-testid=hits] .hit-title a").await;
+        wait_for_text(&browser, "h1", "Checkout client leaked goroutines").await;
+        let link = element(&browser, "[data-testid=export]").await;
+        let href = link.attr("href").await.unwrap().unwrap();
+        assert_eq!(href, "/incidents/INC-2/export.md");
+        // The link downloads; the same request from the page reads it.
+        let report = browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));",
+                vec![json!(href)],
+            )
+            .await
+            .unwrap();
+        let report = report.as_str().unwrap_or_default().to_owned();
+        assert!(report.contains("# INC-2: Checkout client leaked goroutines"), "{report}");
+        assert!(report.contains("The HTTP client had no timeout"), "{report}");
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
