@@ -13,7 +13,7 @@ use crate::{
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
-        report::{ExportOptions, table},
+        report::{ExportOptions, Report, ReportError, table},
     },
     state::AppState,
     web::FormErrors,
@@ -144,6 +144,41 @@ impl Records for ActionItems {
         });
         out.push_str(&table(&["Action", "Kind", "Priority", "Owner", "Due", "Status", "Tracker"], rows));
         out
+    }
+
+    /// Owners are found again by name; one the report names by role, or
+    /// who has no account here, leaves the item without an owner.
+    async fn import(
+        db: &mut PgConnection,
+        incident: Option<&Incident>,
+        report: &Report,
+        _author: uuid::Uuid,
+    ) -> Result<()> {
+        let headers = ["Action", "Kind", "Priority", "Owner", "Due", "Status", "Tracker"];
+        let rows = report.table("Action items", &headers)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let users = crate::auth::db::list_users(&mut *db).await?;
+        for (line, cells) in rows {
+            let owner = users.iter().find(|user| user.name == cells[3]).map(|user| user.id.to_string());
+            let input = ActionItemInput {
+                title: cells[0].clone(),
+                kind: cells[1].clone(),
+                owner_id: owner.unwrap_or_default(),
+                due_on: cells[4].clone(),
+                priority: cells[2].clone(),
+                status: cells[5].clone(),
+                tracker_url: cells[6].clone(),
+            };
+            let fields = input
+                .parse(&users)
+                .map_err(|errors| ReportError::new(line, format!("an action item: {}", errors.summary())))?;
+            if let Some(incident) = incident {
+                db::insert_item(&mut *db, incident.id, &fields).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

@@ -12,7 +12,7 @@ use crate::{
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
-        report::{ExportOptions, block},
+        report::{ExportOptions, Report, ReportError, block},
     },
     state::AppState,
     web::{FormErrors, markdown},
@@ -144,6 +144,55 @@ impl Records for Causes {
             }
         }
         out
+    }
+
+    /// `### Root cause: category`, its description between markers, then
+    /// its numbered whys, as [`Records::report`] writes them.
+    async fn import(
+        db: &mut PgConnection,
+        incident: Option<&Incident>,
+        report: &Report,
+        _author: uuid::Uuid,
+    ) -> Result<()> {
+        let Some(lines) = report.section("Causes") else { return Ok(()) };
+        let categories = db::list_categories(&mut *db).await?;
+        let mut found: Vec<(usize, CauseInput)> = Vec::new();
+        for (line, text) in lines {
+            if let Some(head) = text.strip_prefix("### ") {
+                let (label, category) = head
+                    .split_once(": ")
+                    .ok_or_else(|| ReportError::new(*line, "a cause's heading is `### Kind: category`"))?;
+                let kind = CauseKind::ALL
+                    .into_iter()
+                    .find(|kind| kind.label() == label)
+                    .ok_or_else(|| ReportError::new(*line, format!("`{label}` is not a kind of cause")))?;
+                let number = found.len() + 1;
+                let description = report.block(&format!("cause-{number}")).unwrap_or_default().to_owned();
+                let input = CauseInput {
+                    kind: kind.as_str().to_owned(),
+                    category: category.trim().to_owned(),
+                    description,
+                    whys: String::new(),
+                };
+                found.push((*line, input));
+            } else if let Some((_, cause)) = found.last_mut()
+                && let Some((n, why)) = text.split_once(". ")
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+            {
+                cause.whys.push_str(why);
+                cause.whys.push('\n');
+            }
+        }
+        for (line, input) in found {
+            let fields = input
+                .parse(&categories)
+                .map_err(|errors| ReportError::new(line, format!("a cause: {}", errors.summary())))?;
+            if let Some(incident) = incident {
+                db::insert_cause(&mut *db, incident.id, &fields).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

@@ -103,6 +103,46 @@ pub async fn list_for_incident(db: impl PgExecutor<'_>, incident_id: Uuid) -> Re
     Ok(sqlx::query_as(&sql).bind(incident_id).fetch_all(db).await?)
 }
 
+/// Attaches content this Debrief already holds to `incident` again, with
+/// the analysis it has elsewhere; nothing when no artifact holds it.
+pub async fn attach_again(
+    db: &mut PgConnection,
+    incident: Uuid,
+    sha256: &str,
+    file_name: &str,
+    note: &str,
+    author: Uuid,
+) -> Result<bool> {
+    let sql = "insert into artifact (id, incident_id, sha256, size, file_name, format, format_detail, note, \
+                                     uploaded_by, analysis_status, analysis, analysis_error, summary, analysed_at) \
+               select $1, $2, sha256, size, $3, format, format_detail, $4, $5, \
+                      case when analysis_status = 'pending' then 'pending' else analysis_status end, \
+                      analysis, analysis_error, summary, analysed_at \
+               from artifact where sha256 = $6 order by created_at limit 1 \
+               returning id, analysis_status";
+    let name: String = file_name.chars().filter(|c| !c.is_control()).take(255).collect();
+    let name = if name.trim().is_empty() { "file".to_owned() } else { name };
+    let note: String = note.chars().take(2000).collect();
+    let created: Option<(Uuid, String)> = sqlx::query_as(sql)
+        .bind(Uuid::now_v7())
+        .bind(incident)
+        .bind(name)
+        .bind(note)
+        .bind(author)
+        .bind(sha256)
+        .fetch_optional(&mut *db)
+        .await?;
+    let Some((id, status)) = created else { return Ok(false) };
+    sqlx::query("update artifact_blob set last_attached = now() where sha256 = $1")
+        .bind(sha256)
+        .execute(&mut *db)
+        .await?;
+    if status == "pending" {
+        super::queue::enqueue(&mut *db, id).await?;
+    }
+    Ok(true)
+}
+
 pub async fn find_artifact(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Artifact>> {
     let sql = format!(
         "select {COLUMNS} from artifact a left join app_user u on u.id = a.uploaded_by where a.id = $1"

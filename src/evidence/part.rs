@@ -10,7 +10,7 @@ use crate::{
     incidents::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
-        report::ExportOptions,
+        report::{ExportOptions, Report},
     },
     state::AppState,
 };
@@ -123,7 +123,12 @@ impl Records for Evidence {
             let link =
                 format!("{}/incidents/{}/artifacts/{}", options.origin, incident.reference, artifact.id);
             let name = artifact.file_name.replace(['[', ']'], "");
-            out.push_str(&format!("- [{name}]({link}) ({}, {})", artifact.format, human_size(artifact.size)));
+            out.push_str(&format!(
+                "- [{name}]({link}) ({}, {}, sha256 {})",
+                artifact.format,
+                human_size(artifact.size),
+                artifact.sha256
+            ));
             if !artifact.summary.is_empty() {
                 out.push_str(&format!(": {}", artifact.summary.replace('\n', " ")));
             }
@@ -133,6 +138,42 @@ impl Records for Evidence {
             out.push('\n');
         }
         out
+    }
+
+    /// A file the report names by its sha256 is attached again when this
+    /// Debrief holds that content, with the analysis it already has; the
+    /// report itself carries no file.
+    async fn import(
+        db: &mut PgConnection,
+        incident: Option<&Incident>,
+        report: &Report,
+        author: uuid::Uuid,
+    ) -> Result<()> {
+        let Some(lines) = report.section("Evidence") else { return Ok(()) };
+        let mut files: Vec<(String, String, String)> = Vec::new();
+        for (_, line) in lines {
+            if let Some(note) = line.strip_prefix("  Note: ") {
+                if let Some(file) = files.last_mut() {
+                    file.2 = note.trim().to_owned();
+                }
+                continue;
+            }
+            let Some(rest) = line.strip_prefix("- [") else { continue };
+            let Some((name, rest)) = rest.split_once("](") else { continue };
+            let Some(sha) =
+                rest.split_once("sha256 ").map(|(_, after)| after.chars().take(64).collect::<String>())
+            else {
+                continue;
+            };
+            if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                files.push((name.to_owned(), sha, String::new()));
+            }
+        }
+        let Some(incident) = incident else { return Ok(()) };
+        for (name, sha, note) in files {
+            db::attach_again(&mut *db, incident.id, &sha, &name, &note, author).await?;
+        }
+        Ok(())
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

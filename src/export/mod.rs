@@ -1,38 +1,99 @@
 //! The postmortem as a Markdown report: GitHub-flavoured Markdown with a
 //! YAML front matter, for the wiki, the ticket or the repository. Each part
 //! of the postmortem writes its own section (see `Part::export`); this is
-//! where the report is asked for, from the page and the API.
+//! where the report is asked for, from the page and the API, and where a
+//! report comes back in as a new incident.
 
+pub mod import;
+
+use askama::Template;
 use axum::{
-    Router,
+    Extension, Json, Router,
     extract::{Query, State},
-    http::{HeaderValue, header},
+    http::{HeaderValue, StatusCode, header},
     middleware,
-    response::{IntoResponse, Response},
-    routing::get,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
 };
 use serde::Deserialize;
 
 use crate::{
     auth::domain::Role,
-    error::Result,
-    incidents::{path::IncidentPath, report::ExportOptions},
+    error::{AppError, Result, render},
+    incidents::{db::Incident, path::IncidentPath, report::ExportOptions},
     state::AppState,
-    web::require_role,
+    web::{CurrentUser, Form, PageCtx, require_role},
 };
 
-/// Pages: the report, for anyone who may read the postmortem.
+/// Pages: the report, for anyone who may read the postmortem; importing
+/// one, for editors.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let read = Router::new()
         .route("/incidents/{reference}/export.md", get(export))
-        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role))
+        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
+    let write = Router::new()
+        .route("/incidents/import", get(import_form).post(import_page))
+        .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
+    read.merge(write)
 }
 
 /// API routes, mounted under `/api/v1`.
 pub fn api_router() -> Router<AppState> {
-    Router::new()
+    let read = Router::new()
         .route("/incidents/{id}/export.md", get(export))
-        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role))
+        .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
+    let write = Router::new()
+        .route("/import", post(import_api))
+        .route_layer(middleware::from_fn_with_state(Role::Editor, require_role));
+    read.merge(write)
+}
+
+#[derive(Template)]
+#[template(path = "incidents/import.html")]
+struct ImportPage {
+    ctx: PageCtx,
+    report: String,
+    problem: Option<String>,
+}
+
+/// `GET /incidents/import`
+async fn import_form(ctx: PageCtx) -> Result<Response> {
+    Ok(render(&ImportPage { ctx, report: String::new(), problem: None })?.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ImportInput {
+    report: String,
+}
+
+/// `POST /incidents/import`: to the new incident, or the form again with
+/// the problem and the text as pasted.
+async fn import_page(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ctx: PageCtx,
+    Form(input): Form<ImportInput>,
+) -> Result<Response> {
+    match import::import(&state, user.0.id, &input.report).await {
+        Ok(incident) => Ok(Redirect::to(&format!("/incidents/{}", incident.reference)).into_response()),
+        Err(AppError::Unprocessable(problem)) => {
+            let page = ImportPage { ctx, report: input.report, problem: Some(problem) };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// `POST /api/v1/import`: the report as the body (`text/markdown`); 201
+/// with the new incident.
+async fn import_api(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    body: String,
+) -> Result<(StatusCode, Json<Incident>)> {
+    let incident = import::import(&state, user.0.id, &body).await?;
+    Ok((StatusCode::CREATED, Json(incident)))
 }
 
 #[derive(Debug, Default, Deserialize)]

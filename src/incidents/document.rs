@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::{
     db::{self, Incident},
     domain::Field,
-    report::{ExportOptions, front_matter},
+    report::{ExportOptions, Report, front_matter},
 };
 use crate::{
     error::{AppError, Result},
@@ -132,6 +132,21 @@ pub trait Part: Send + Sync + 'static {
         Box::pin(async { Ok(String::new()) })
     }
 
+    /// Creates the part's records of `incident` from what an imported
+    /// report holds of it (the incident's own fields are read by the import
+    /// itself). Called in the import's transaction; an error names its line.
+    /// Called first with no incident, to check the report before anything
+    /// is written (a failed insert would still use up an incident number).
+    fn import<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        _incident: Option<&'a Incident>,
+        _report: &'a Report,
+        _author: Uuid,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// What the API's whole postmortem holds of the part, under its name;
     /// nothing for a part the incident's own fields already give.
     fn json<'a>(
@@ -165,6 +180,14 @@ pub trait Records: Send + Sync + 'static {
 
     /// The records as the Markdown report shows them.
     fn report(incident: &Incident, records: &[Self::Record], options: &ExportOptions) -> String;
+
+    /// Creates the records an imported report shows (see [`Part::import`]).
+    fn import<'a>(
+        db: &'a mut PgConnection,
+        incident: Option<&'a Incident>,
+        report: &'a Report,
+        author: Uuid,
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
 
     /// The part as one reader sees it.
     fn view(
@@ -209,6 +232,16 @@ impl<T: Records> Part for T {
             let records = T::list(db, incident.id).await?;
             Ok(T::report(incident, &records, options))
         })
+    }
+
+    fn import<'a>(
+        &'a self,
+        db: &'a mut PgConnection,
+        incident: Option<&'a Incident>,
+        report: &'a Report,
+        author: Uuid,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(T::import(db, incident, report, author))
     }
 
     fn json<'a>(
@@ -271,6 +304,21 @@ impl Document {
             }
         }
         Ok(out.trim_end().to_owned() + "\n")
+    }
+
+    /// Creates every part's records of a new `incident` from an imported
+    /// report, in reading order; with no incident, only checks the report.
+    pub async fn import(
+        &self,
+        db: &mut PgConnection,
+        incident: Option<&Incident>,
+        report: &Report,
+        author: Uuid,
+    ) -> Result<()> {
+        for part in self.parts.iter() {
+            part.import(&mut *db, incident, report, author).await?;
+        }
+        Ok(())
     }
 
     /// The whole postmortem as the API gives it: the incident's fields and,

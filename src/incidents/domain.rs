@@ -451,23 +451,29 @@ impl super::db::Incident {
 
     /// Milestones happen in order: started, detected, mitigated, resolved.
     pub fn check_milestones(&self) -> Result<(), (Field, String)> {
-        let milestones = [
-            (Field::DetectedAt, self.detected_at),
-            (Field::MitigatedAt, self.mitigated_at),
-            (Field::ResolvedAt, self.resolved_at),
-        ];
-        let mut previous = (Field::StartedAt, self.started_at);
-        for (field, at) in milestones {
-            let Some(at) = at else { continue };
-            if at < previous.1 {
-                let message =
-                    format!("{} cannot be before {}.", field.label(), previous.0.label().to_lowercase());
-                return Err((field, message));
-            }
-            previous = (field, at);
-        }
-        Ok(())
+        milestones_in_order(self.started_at, [self.detected_at, self.mitigated_at, self.resolved_at])
     }
+}
+
+/// Whether the detected, mitigated and resolved moments (each optional)
+/// come in that order after the start; the first out of order, if not.
+pub fn milestones_in_order(
+    started_at: OffsetDateTime,
+    [detected, mitigated, resolved]: [Option<OffsetDateTime>; 3],
+) -> Result<(), (Field, String)> {
+    let milestones =
+        [(Field::DetectedAt, detected), (Field::MitigatedAt, mitigated), (Field::ResolvedAt, resolved)];
+    let mut previous = (Field::StartedAt, started_at);
+    for (field, at) in milestones {
+        let Some(at) = at else { continue };
+        if at < previous.1 {
+            let message =
+                format!("{} cannot be before {}.", field.label(), previous.0.label().to_lowercase());
+            return Err((field, message));
+        }
+        previous = (field, at);
+    }
+    Ok(())
 }
 
 /// A part of the postmortem edited as one form.

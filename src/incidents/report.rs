@@ -147,3 +147,218 @@ mod tests {
         assert_eq!(names.person(None, None), "nobody");
     }
 }
+
+/// What is wrong with a report that is imported, and on which line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ReportError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl ReportError {
+    pub fn new(line: usize, message: impl Into<String>) -> ReportError {
+        ReportError { line, message: message.into() }
+    }
+}
+
+impl From<ReportError> for crate::error::AppError {
+    fn from(err: ReportError) -> Self {
+        crate::error::AppError::Unprocessable(format!("The report cannot be imported: {err}."))
+    }
+}
+
+/// A report as read back: its front matter, the users' Markdown between
+/// the markers, and its `##` sections line by line, each line numbered as
+/// in the file (from 1), so that every complaint can name its line.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub front: Vec<(String, serde_json::Value, usize)>,
+    blocks: Vec<(String, String)>,
+    sections: Vec<ReportSection>,
+}
+
+#[derive(Debug)]
+struct ReportSection {
+    heading: String,
+    lines: Vec<(usize, String)>,
+}
+
+/// One row of a table in a report: its line and its cells, unescaped.
+pub type Row = (usize, Vec<String>);
+
+impl Report {
+    pub fn parse(text: &str) -> Result<Report, ReportError> {
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.first().map(|l| l.trim_end()) != Some("---") {
+            return Err(ReportError::new(1, "a report starts with its front matter, a line `---`"));
+        }
+        let end = lines
+            .iter()
+            .skip(1)
+            .position(|l| l.trim_end() == "---")
+            .map(|at| at + 1)
+            .ok_or_else(|| ReportError::new(1, "the front matter is not closed by a line `---`"))?;
+        let mut report = Report::default();
+        for (index, line) in lines.iter().enumerate().take(end).skip(1) {
+            let number = index + 1;
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            let (key, raw) = line
+                .split_once(':')
+                .ok_or_else(|| ReportError::new(number, "a front matter line is `name: value`"))?;
+            let raw = raw.trim();
+            let value = match serde_json::from_str::<serde_json::Value>(raw) {
+                Ok(value) => value,
+                // Plain YAML scalars, as a person may write them.
+                Err(_) if raw.starts_with(['"', '[', '{']) => {
+                    return Err(ReportError::new(
+                        number,
+                        format!("the value of `{}` cannot be read", key.trim()),
+                    ));
+                }
+                Err(_) if raw == "~" || raw.is_empty() => serde_json::Value::Null,
+                Err(_) => serde_json::Value::String(raw.trim_matches('\'').to_owned()),
+            };
+            report.front.push((key.trim().to_owned(), value, number));
+        }
+        let mut open: Option<(String, usize, Vec<&str>)> = None;
+        let mut section: Option<ReportSection> = None;
+        for (index, line) in lines.iter().enumerate().skip(end + 1) {
+            let number = index + 1;
+            if let Some((name, _, body)) = open.as_mut() {
+                if line.trim() != format!("<!-- /debrief:{name} -->") {
+                    body.push(line);
+                    continue;
+                }
+                let markdown = body.join("\n").trim_matches('\n').to_owned();
+                report.blocks.push((std::mem::take(name), markdown));
+                open = None;
+                continue;
+            }
+            if let Some(name) = line.trim().strip_prefix("<!-- debrief:").and_then(|l| l.strip_suffix(" -->"))
+            {
+                open = Some((name.to_owned(), number, Vec::new()));
+                continue;
+            }
+            if let Some(heading) = line.strip_prefix("## ") {
+                report.sections.extend(section.take());
+                section = Some(ReportSection { heading: heading.trim().to_owned(), lines: Vec::new() });
+                continue;
+            }
+            if let Some(section) = section.as_mut() {
+                section.lines.push((number, (*line).to_owned()));
+            }
+        }
+        if let Some((name, start, _)) = open {
+            return Err(ReportError::new(
+                start,
+                format!("the text of `{name}` is not closed by `<!-- /debrief:{name} -->`"),
+            ));
+        }
+        report.sections.extend(section);
+        Ok(report)
+    }
+
+    /// The value of a front matter field, and its line.
+    pub fn field(&self, name: &str) -> Option<(&serde_json::Value, usize)> {
+        self.front.iter().find(|(key, _, _)| key == name).map(|(_, value, line)| (value, *line))
+    }
+
+    /// A user's Markdown as the report holds it between its markers.
+    pub fn block(&self, name: &str) -> Option<&str> {
+        self.blocks.iter().find(|(key, _)| key == name).map(|(_, text)| text.as_str())
+    }
+
+    /// The lines of the `## heading` section, numbered.
+    pub fn section(&self, heading: &str) -> Option<&[(usize, String)]> {
+        self.sections.iter().find(|s| s.heading == heading).map(|s| s.lines.as_slice())
+    }
+
+    /// The rows of the first table of the `## heading` section whose header
+    /// is `headers`; none when the section has no such table.
+    pub fn table(&self, heading: &str, headers: &[&str]) -> Result<Vec<Row>, ReportError> {
+        let Some(lines) = self.section(heading) else { return Ok(Vec::new()) };
+        let mut rows = Vec::new();
+        let mut found = false;
+        let mut iter = lines.iter().skip_while(|(_, l)| !l.trim_start().starts_with('|')).peekable();
+        while let Some((number, line)) = iter.next() {
+            if !line.trim_start().starts_with('|') {
+                break;
+            }
+            let cells = split_row(line);
+            if !found {
+                if cells != headers {
+                    return Err(ReportError::new(
+                        *number,
+                        format!("the table under `## {heading}` has the columns {}", headers.join(", ")),
+                    ));
+                }
+                found = true;
+                // The delimiter row.
+                iter.next();
+                continue;
+            }
+            if cells.len() != headers.len() {
+                return Err(ReportError::new(
+                    *number,
+                    format!("a row of `## {heading}` has {} cells, not {}", cells.len(), headers.len()),
+                ));
+            }
+            rows.push((*number, cells));
+        }
+        Ok(rows)
+    }
+}
+
+/// The cells of a table row, each unescaped as [`cell`] escaped it.
+fn split_row(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|');
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    let mut cells = Vec::new();
+    let mut current = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                current.push('|');
+                chars.next();
+            }
+            '|' => cells.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    cells.push(current);
+    cells.into_iter().map(|c| c.trim().replace("<br>", "\n")).collect()
+}
+
+#[cfg(test)]
+mod reading {
+    use super::*;
+
+    #[test]
+    fn a_report_reads_back_what_was_written() {
+        let text = format!(
+            "---\ntitle: \"A | b\"\nseverity: SEV2\n---\n\n## Summary\n\n{}\n## Timeline\n\n{}",
+            block("summary", "Line one\n\n## Own heading\n"),
+            table(&["A", "B"], [vec!["x | y\nz".to_owned(), String::new()]])
+        );
+        let report = Report::parse(&text).unwrap();
+        assert_eq!(report.field("title").unwrap().0, "A | b");
+        assert_eq!(report.field("severity").unwrap(), (&serde_json::json!("SEV2"), 3));
+        assert_eq!(report.block("summary"), Some("Line one\n\n## Own heading"));
+        let rows = report.table("Timeline", &["A", "B"]).unwrap();
+        assert_eq!(rows, [(20, vec!["x | y\nz".to_owned(), String::new()])]);
+    }
+
+    #[test]
+    fn broken_reports_name_their_line() {
+        assert_eq!(Report::parse("# no front matter").unwrap_err().line, 1);
+        assert_eq!(Report::parse("---\ntitle: \"open\n---\n").unwrap_err().line, 2);
+        let unclosed = Report::parse("---\n---\n<!-- debrief:summary -->\ntext\n").unwrap_err();
+        assert_eq!(unclosed.line, 3);
+        let report = Report::parse("---\n---\n## T\n\n| A | B |\n|---|---|\n| only one |\n").unwrap();
+        assert_eq!(report.table("T", &["A", "B"]).unwrap_err().line, 7);
+    }
+}

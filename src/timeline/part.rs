@@ -14,7 +14,7 @@ use crate::{
         db::Incident,
         document::{PartCtx, PartView, Records, TocEntry},
         domain::Field,
-        report::{ExportOptions, table},
+        report::{ExportOptions, Report, ReportError, table},
     },
     state::AppState,
     web::{FormErrors, markdown},
@@ -235,6 +235,34 @@ impl Records for Timeline {
         });
         out.push_str(&table(&["Time (UTC)", "Kind", "Event", "Evidence"], rows));
         out
+    }
+
+    async fn import(
+        db: &mut PgConnection,
+        incident: Option<&Incident>,
+        report: &Report,
+        author: uuid::Uuid,
+    ) -> Result<()> {
+        for (line, cells) in report.table("Timeline", &["Time (UTC)", "Kind", "Event", "Evidence"])? {
+            let (kind, status) = match cells[1].split_once(" (") {
+                Some((kind, status)) => (kind.to_owned(), status.trim_end_matches(')').to_owned()),
+                None => (cells[1].clone(), String::new()),
+            };
+            let input = EventInput {
+                occurred_at: cells[0].clone(),
+                kind,
+                body: cells[2].clone(),
+                hypothesis_status: status,
+                evidence: cells[3].clone(),
+            };
+            let fields = input.parse(&crate::web::clock::parse_moment).map_err(|errors| {
+                ReportError::new(line, format!("a timeline event: {}", errors.summary()))
+            })?;
+            if let Some(incident) = incident {
+                db::insert_event(&mut *db, incident.id, &fields, author).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn view(state: &AppState, incident: &Incident, ctx: PartCtx) -> Result<Box<dyn PartView>> {

@@ -96,7 +96,11 @@ async fn export(app: &TestApp, id: &str, token: &str, query: &str) -> String {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/markdown; charset=utf-8");
-    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"INC-1.md\"");
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"INC-") && disposition.ends_with(".md\""),
+        "{disposition}"
+    );
     response.text().await.unwrap()
 }
 
@@ -209,4 +213,147 @@ async fn a_reader_downloads_the_report_from_the_incident_page() {
     assert_eq!(viewer.get("/incidents/INC-9/export.md").await.status(), 404);
     let no_token = app.client().get("/api/v1/incidents/INC-1/export.md").await;
     assert_eq!(no_token.status(), 401);
+}
+
+/// `report` with the incident's identity (id, number, reference) and every
+/// artifact id put to placeholders: what may differ between an export and
+/// the export of its import.
+fn without_identity(report: &str, id: &str, number: i64) -> String {
+    let mut out = report.replace(id, "<id>").replace(&format!("INC-{number}"), "INC-<n>");
+    out = out.replace(&format!("number: {number}\n"), "number: <n>\n");
+    // Artifact links end in their own ids.
+    let mut normalised = String::new();
+    for line in out.lines() {
+        let line = match line.find("/artifacts/") {
+            Some(at) if line.starts_with("- [") => {
+                let end = line[at + 11..].find(')').map_or(line.len(), |e| at + 11 + e);
+                format!("{}/artifacts/<artifact>{}", &line[..at], &line[end..])
+            }
+            _ => line.to_owned(),
+        };
+        normalised.push_str(&line);
+        normalised.push('\n');
+    }
+    normalised
+}
+
+async fn import(app: &TestApp, token: &str, report: &str) -> reqwest::Response {
+    app.api(Method::POST, "/api/v1/import", token)
+        .header("content-type", "text/markdown")
+        .body(report.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_demo_postmortem_exports_imports_and_exports_the_same() {
+    let app = TestApp::spawn().await;
+    debrief::demo::load::load_demo(
+        &app.pool,
+        &app.store(),
+        &debrief::auth::domain::NewPassword::parse("demo password, long enough", None).unwrap(),
+    )
+    .await
+    .unwrap();
+    let editor = app.create_user(Role::Editor).await;
+    let token = app.api_token(&editor).await;
+    let listed = app.api_json("/api/v1/incidents?per_page=200", &token).await;
+    let incidents: Vec<(String, i64)> = listed["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap().to_owned(), i["number"].as_i64().unwrap()))
+        .collect();
+    assert!(incidents.len() >= 10, "the demo's postmortems: {listed}");
+    for (id, number) in incidents {
+        let first = export(&app, &id, &token, "").await;
+        let response = import(&app, &token, &first).await;
+        assert_eq!(response.status(), 201, "INC-{number}: {}", response.text().await.unwrap());
+        let created: serde_json::Value = response.json().await.unwrap();
+        let (new_id, new_number) =
+            (created["id"].as_str().unwrap().to_owned(), created["number"].as_i64().unwrap());
+        assert_ne!(new_id, id);
+        let second = app
+            .api(Method::GET, &format!("/api/v1/incidents/{new_id}/export.md"), &token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let (a, b) = (without_identity(&first, &id, number), without_identity(&second, &new_id, new_number));
+        if a != b {
+            let diff: Vec<String> = a
+                .lines()
+                .zip(b.lines())
+                .enumerate()
+                .filter(|(_, (x, y))| x != y)
+                .take(5)
+                .map(|(n, (x, y))| format!("line {}:\n  - {x}\n  + {y}", n + 1))
+                .collect();
+            panic!("INC-{number} changed in the round trip:\n{}", diff.join("\n"));
+        }
+        // Valid GFM with its tables intact.
+        for table in tables(&second) {
+            assert!(table.iter().all(|row| row.len() == table[0].len()), "INC-{number}: {table:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_broken_report_is_refused_naming_the_problem_and_its_line_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let (id, token, _) = written_incident(&app).await;
+    let good = export(&app, &id, &token, "").await;
+    let before = app.count("select count(*) from incident").await;
+    let cases: Vec<(String, &str)> = vec![
+        ("# just a heading\n".to_owned(), "line 1: a report starts with its front matter"),
+        (
+            good.replacen("---\n", "", 1).replacen("---\n", "", 1),
+            "line 1: a report starts with its front matter",
+        ),
+        (good.replace("title: \"Checkout 5xx\"\n", ""), "the front matter has no `title`"),
+        (good.replace("severity: \"SEV2\"", "severity: \"SEV9\""), "line 7: `SEV9` is not a severity"),
+        (
+            good.replace("title: \"Checkout 5xx\"", "title: \"unclosed"),
+            "line 6: the value of `title` cannot be read",
+        ),
+        (good.replace("| 2026-11-20T14:05:00Z | alert |", "| yesterday | alert |"), "a timeline event"),
+        (good.replace("| 2026-11-20T14:05:00Z | alert |", "| 2026-11-20T14:05:00Z |"), "cells, not 4"),
+        (good.replace("### Root cause: missing timeout", "### Root cause: gremlins"), "a cause"),
+        (good.replace("<!-- /debrief:summary -->", ""), "is not closed"),
+        (
+            good.replace("resolved_at: \"2026-11-20T15:10:00Z\"", "resolved_at: \"2026-11-20T13:10:00Z\""),
+            "line 14: Resolved cannot be before",
+        ),
+    ];
+    for (report, expected) in cases {
+        let response = import(&app, &token, &report).await;
+        let (status, _, message) = crate::helpers::api_error(response).await;
+        assert_eq!(status, 422, "{expected}");
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    assert_eq!(app.count("select count(*) from incident").await, before, "nothing half-created");
+    assert_eq!(app.count("select count(*) from timeline_event").await, 2);
+
+    // The page shows the same, with the text kept.
+    let (_, client) = app.signed_in(Role::Editor).await;
+    let response =
+        client.submit("/incidents/import", "/incidents/import", &[("report", "# no front matter")]).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("line 1: a report starts with its front matter") && page.contains("# no front matter")
+    );
+    let imported = client.submit("/incidents/import", "/incidents/import", &[("report", &good)]).await;
+    assert_eq!(imported.status(), 303);
+    assert_eq!(imported.headers()["location"], "/incidents/INC-2");
+    let again = app.api_json("/api/v1/incidents/INC-2", &token).await;
+    let second = export(&app, again["id"].as_str().unwrap(), &token, "").await;
+    assert_eq!(
+        without_identity(&second, again["id"].as_str().unwrap(), 2),
+        without_identity(&good, &id, 1),
+        "pipes, line breaks, whys and owners come back as they were"
+    );
 }
