@@ -159,6 +159,9 @@ impl Records for Causes {
         let mut found: Vec<(usize, CauseInput)> = Vec::new();
         for (line, text) in lines {
             if let Some(head) = text.strip_prefix("### ") {
+                if found.len() == 100 {
+                    return Err(ReportError::new(*line, "a report holds at most 100 causes").into());
+                }
                 let (label, category) = head
                     .split_once(": ")
                     .ok_or_else(|| ReportError::new(*line, "a cause's heading is `### Kind: category`"))?;

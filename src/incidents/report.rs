@@ -187,6 +187,10 @@ struct ReportSection {
 /// One row of a table in a report: its line and its cells, unescaped.
 pub type Row = (usize, Vec<String>);
 
+/// The most rows one table of an imported report may hold: each row is an
+/// insert that re-indexes the incident, so an import stays a bounded cost.
+pub const MAX_ROWS: usize = 1000;
+
 impl Report {
     pub fn parse(text: &str) -> Result<Report, ReportError> {
         let lines: Vec<&str> = text.lines().collect();
@@ -300,6 +304,12 @@ impl Report {
                 iter.next();
                 continue;
             }
+            if rows.len() == MAX_ROWS {
+                return Err(ReportError::new(
+                    *number,
+                    format!("`## {heading}` has more than {MAX_ROWS} rows"),
+                ));
+            }
             if cells.len() != headers.len() {
                 return Err(ReportError::new(
                     *number,
@@ -360,5 +370,8 @@ mod reading {
         assert_eq!(unclosed.line, 3);
         let report = Report::parse("---\n---\n## T\n\n| A | B |\n|---|---|\n| only one |\n").unwrap();
         assert_eq!(report.table("T", &["A", "B"]).unwrap_err().line, 7);
+        let long = format!("---\n---\n## T\n\n| A |\n|---|\n{}", "| x |\n".repeat(MAX_ROWS + 1));
+        let too_long = Report::parse(&long).unwrap().table("T", &["A"]).unwrap_err();
+        assert_eq!((too_long.line, too_long.message.contains("more than 1000 rows")), (MAX_ROWS + 7, true));
     }
 }
