@@ -36,6 +36,19 @@ fn tables(markdown: &str) -> Vec<Vec<Vec<String>>> {
     tables
 }
 
+/// The shape of each table as comrak, a GFM parser independent of the one
+/// the app renders with, reads it: how many cells each row has.
+fn comrak_table_shapes(markdown: &str) -> Vec<Vec<usize>> {
+    let arena = comrak::Arena::new();
+    let mut options = comrak::Options::default();
+    options.extension.table = true;
+    let root = comrak::parse_document(&arena, markdown, &options);
+    root.descendants()
+        .filter(|node| matches!(node.data.borrow().value, comrak::nodes::NodeValue::Table(_)))
+        .map(|table| table.children().map(|row| row.children().count()).collect())
+        .collect()
+}
+
 /// A postmortem with every part written; its id, a token and the owner's name.
 async fn written_incident(app: &TestApp) -> (String, String, String) {
     let editor = app.create_user(Role::Editor).await;
@@ -181,6 +194,8 @@ async fn tables_stay_tables_with_pipes_and_line_breaks_in_their_cells() {
         let width = table[0].len();
         assert!(table.iter().all(|row| row.len() == width), "every row has every cell: {table:?}");
     }
+    let shapes: Vec<Vec<usize>> = tables.iter().map(|t| t.iter().map(Vec::len).collect()).collect();
+    assert_eq!(comrak_table_shapes(&report), shapes, "a second GFM parser reads the same tables");
 }
 
 #[tokio::test]
@@ -294,9 +309,13 @@ async fn every_demo_postmortem_exports_imports_and_exports_the_same() {
                 .collect();
             panic!("INC-{number} changed in the round trip:\n{}", diff.join("\n"));
         }
-        // Valid GFM with its tables intact.
-        for table in tables(&second) {
-            assert!(table.iter().all(|row| row.len() == table[0].len()), "INC-{number}: {table:?}");
+        // Valid GFM with its tables intact, as two independent parsers read it.
+        let ours: Vec<Vec<usize>> =
+            tables(&second).iter().map(|t| t.iter().map(Vec::len).collect()).collect();
+        assert_eq!(comrak_table_shapes(&second), ours, "INC-{number}: both parsers see the same tables");
+        assert!(ours.len() >= 3, "INC-{number}: the details, milestones and timeline at least: {ours:?}");
+        for shape in ours {
+            assert!(shape.iter().all(|cells| *cells == shape[0]), "INC-{number}: {shape:?}");
         }
     }
 }
