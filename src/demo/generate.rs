@@ -63,7 +63,7 @@ pub async fn generate_incidents(
     let mut done = 0;
     while done < count {
         let size = BATCH_SIZE.min(count - done);
-        insert_batch(&mut conn, size, author).await?;
+        insert_batch(&mut conn, size, author, (done, count)).await?;
         done += size;
         progress(done);
     }
@@ -78,7 +78,8 @@ async fn tidy_up(conn: &mut PgConnection) -> Result<()> {
     sqlx::raw_sql("set statement_timeout = '30min'").execute(&mut *conn).await?;
     // VACUUM runs outside any transaction, one statement at a time.
     let vacuumed = sqlx::raw_sql(
-        "vacuum (analyze) incident, incident_stamp, incident_list, timeline_event, cause, action_item, incident_revision",
+        "vacuum (analyze) incident, incident_stamp, incident_list, timeline_event, cause, action_item, incident_revision, \
+         incident_search, incident_search_text, search_word",
     )
     .execute(&mut *conn)
     .await;
@@ -105,7 +106,7 @@ async fn generator_user(conn: &mut PgConnection) -> Result<Uuid> {
 }
 
 #[tracing::instrument(skip(conn, author))]
-async fn insert_batch(conn: &mut PgConnection, size: u32, author: Uuid) -> Result<()> {
+async fn insert_batch(conn: &mut PgConnection, size: u32, author: Uuid, place: (u32, u32)) -> Result<()> {
     let mut tx = conn.begin().await?;
     // A batch's statements run for seconds, longer than the limit that
     // protects interactive requests.
@@ -113,11 +114,17 @@ async fn insert_batch(conn: &mut PgConnection, size: u32, author: Uuid) -> Resul
     // `generate_series` is estimated at 1,000 rows, so PostgreSQL would
     // JIT-compile every statement: about 0.25 s each, for nothing.
     sqlx::query("set local jit = off").execute(&mut *tx).await?;
-    plan_incidents(&mut tx, &new_ids(size)).await?;
+    // Each statement would rewrite the batch's search rows; they are
+    // written once, when the incidents are whole.
+    sqlx::query("set local debrief.search_refresh = 'off'").execute(&mut *tx).await?;
+    plan_incidents(&mut tx, &new_ids(size), place).await?;
     insert_incidents(&mut tx, author).await?;
     insert_timeline_events(&mut tx, author, &new_ids(size * MAX_EVENTS)).await?;
     insert_causes(&mut tx, &new_ids(size * MAX_CAUSES)).await?;
     insert_action_items(&mut tx, author, &new_ids(size * MAX_ACTION_ITEMS)).await?;
+    sqlx::query("select incident_search_refresh(array(select id from incident_plan))")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -130,7 +137,12 @@ fn new_ids(count: u32) -> Vec<Uuid> {
 /// Draws what each incident of the batch is about into `incident_plan`,
 /// dropped at commit. Picks are 1-based indexes into the bound vocabulary;
 /// the failure mode's phrase, cause category and tag share one index.
-async fn plan_incidents(tx: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
+///
+/// The run's incidents follow one another over the last three years, as a
+/// team's do: the batch's `place` (incidents before it, and in the run)
+/// gives each its slot of time, so numbers, ids and rows on disk are in
+/// the order the incidents started, as they are in a real database.
+async fn plan_incidents(tx: &mut PgConnection, ids: &[Uuid], (before, run): (u32, u32)) -> Result<()> {
     let sql = "create temporary table incident_plan on commit drop as \
         select id, severity, status, services[service] as service, \
             case when two_services then array[services[service], services[1 + service % cardinality(services)]] \
@@ -159,7 +171,9 @@ async fn plan_incidents(tx: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
                     as extra_tag, \
                 1 + floor(random() * cardinality($8::text[]))::int as mitigation, \
                 1 + floor(random() * cardinality($9::text[]))::int as follow_up, \
-                now() - interval '1 day' - random() * (interval '3 years' - interval '1 day') as started_at, \
+                now() - interval '1 day' \
+                    - (1 - ($13::bigint + slot - 1 + random()) / $14::bigint) * (interval '3 years' - interval '1 day') \
+                    as started_at, \
                 (1 + floor(random() * 30)) * interval '1 minute' as detect, \
                 (5 + floor(random() * 120)) * interval '1 minute' as mitigate, \
                 (10 + floor(random() * 600)) * interval '1 minute' as resolve, \
@@ -168,7 +182,8 @@ async fn plan_incidents(tx: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
                 1 + floor(random() * $11)::int as cause_count, \
                 1 + floor(random() * $12)::int as action_count, \
                 floor(random() * 1000)::int as seed \
-            from (select id, random() as r_severity, random() as r_status from unnest($1::uuid[]) as id) draws \
+            from (select id, slot, random() as r_severity, random() as r_status \
+                  from unnest($1::uuid[]) with ordinality as drawn (id, slot)) draws \
         ) picks";
     sqlx::query(sql)
         .bind(ids)
@@ -183,6 +198,8 @@ async fn plan_incidents(tx: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
         .bind(MAX_EVENTS as i32)
         .bind(MAX_CAUSES as i32)
         .bind(MAX_ACTION_ITEMS as i32)
+        .bind(i64::from(before))
+        .bind(i64::from(run.max(1)))
         // Not kept as prepared statements, like every statement here: the
         // temporary table they work on is a new one in every batch.
         .persistent(false)
@@ -207,7 +224,8 @@ async fn insert_incidents(tx: &mut PgConnection, author: Uuid) -> Result<()> {
                 replace(initcap(service), '-', ''), extract(epoch from detected_at - started_at)::int / 60), \
             format('%s %s', mitigation, follow_up), \
             $1 \
-        from (select *, extract(epoch from mitigated_at - started_at)::int / 60 as minutes from incident_plan) p";
+        from (select *, extract(epoch from mitigated_at - started_at)::int / 60 as minutes from incident_plan) p \
+        order by started_at";
     sqlx::query(sql).bind(author).persistent(false).execute(tx).await?;
     Ok(())
 }

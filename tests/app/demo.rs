@@ -285,6 +285,11 @@ async fn the_generator_adds_250_incidents_with_timelines_causes_and_action_items
     let in_the_last_three_years = "select count(*) from incident \
                                    where started_at between now() - interval '3 years' and now()";
     assert_eq!(app.count(in_the_last_three_years).await, 250);
+    let spread = "select extract(day from max(started_at) - min(started_at))::bigint from incident";
+    assert!(app.count(spread).await > 900, "they spread over the three years");
+    let out_of_order = "select count(*) from incident a join incident b on a.number < b.number \
+                        where a.started_at > b.started_at";
+    assert_eq!(app.count(out_of_order).await, 0, "numbered in the order they started, as a team's are");
     assert!(app.count("select count(distinct title) from incident").await > 100, "titles vary");
     assert!(app.count("select count(distinct severity) from incident").await >= 3, "severities vary");
 }
