@@ -31,11 +31,26 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<PgPool> {
 }
 
 /// Runs the app's migrations and creates the session table.
+///
+/// On a connection of their own with a statement limit of
+/// [`MIGRATION_TIMEOUT`]: a migration that rebuilds an index over every
+/// incident takes longer than the limit that guards a request.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(pool).await.context("database migration failed")?;
+    let mut conn = pool.acquire().await.context("no connection to migrate with")?;
+    let limit = format!("set statement_timeout = {}", MIGRATION_TIMEOUT.as_millis());
+    sqlx::raw_sql(&limit).execute(&mut *conn).await?;
+    let migrated = MIGRATOR.run(&mut *conn).await;
+    // Back to the pool's own limit, or the connection goes with its error.
+    if migrated.is_err() || sqlx::raw_sql("reset statement_timeout").execute(&mut *conn).await.is_err() {
+        conn.detach();
+    }
+    migrated.context("database migration failed")?;
     PostgresStore::new(pool.clone()).migrate().await.context("session table migration failed")?;
     Ok(())
 }
+
+/// The longest one statement of a migration may run.
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Pool settings shared by the server and the command line.
 pub fn pool_options(config: &Config) -> PgPoolOptions {

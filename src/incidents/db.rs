@@ -255,6 +255,15 @@ impl TryFrom<ListingRow> for IncidentListing {
 pub(crate) const LISTING_COLUMNS: &str = "id, number, title, severity, status, services, tags, started_at, detected_at, \
                                mitigated_at, resolved_at, version, created_by, created_at, updated_at";
 
+/// [`LISTING_COLUMNS`], each of the table `alias`.
+pub(crate) fn listing_columns(alias: &str) -> String {
+    LISTING_COLUMNS
+        .split(", ")
+        .map(|column| format!("{alias}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// How many incidents there are, and the version of their order; both kept
 /// by triggers.
 #[tracing::instrument(skip_all)]

@@ -22,7 +22,11 @@ use crate::{
 #[derive(Serialize)]
 pub struct SearchBody {
     hits: Vec<HitBody>,
+    /// How many hits: all of them when `more` is false; otherwise hits
+    /// are not counted past this page, and this is one more than its end.
     total: i64,
+    /// Whether another page follows.
+    more: bool,
     page: i64,
     per_page: i64,
     /// The query as corrected, when the words as typed found nothing.
@@ -54,7 +58,7 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchBody>> {
     let search = params.parse(20, 100).map_err(AppError::BadRequest)?;
-    let results = run(&state.pool, &search, &Zone::utc()).await?;
+    let results = run(&state, &search, &Zone::utc()).await?;
     let hits = results
         .hits
         .into_iter()
@@ -75,6 +79,7 @@ pub async fn search(
     Ok(Json(SearchBody {
         hits,
         total: results.total,
+        more: results.more,
         page: search.page,
         per_page: search.per_page,
         corrected: results.corrected,
@@ -86,7 +91,11 @@ pub async fn search(
 #[derive(Serialize)]
 pub struct IncidentList {
     incidents: Vec<IncidentListing>,
+    /// How many incidents; with filters, as a search's `total`: all of
+    /// them when `more` is false, else one more than this page's end.
     total: i64,
+    /// Whether another page follows.
+    more: bool,
     page: i64,
     per_page: i64,
 }
@@ -103,11 +112,12 @@ pub async fn list_incidents(
         if query.sort.is_none() {
             search.sort = super::Sort::Newest;
         }
-        let results = run(&state.pool, &search, &Zone::utc()).await?;
+        let results = run(&state, &search, &Zone::utc()).await?;
         let incidents = results.hits.into_iter().map(|hit| hit.incident).collect();
         return Ok(Json(IncidentList {
             incidents,
             total: results.total,
+            more: results.more,
             page: search.page,
             per_page: search.per_page,
         }));
@@ -115,7 +125,7 @@ pub async fn list_incidents(
     let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
     let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
     let listed = state.list_places.page(&state.pool, per_page, (page - 1) * per_page).await?;
-    Ok(Json(IncidentList { incidents: listed.incidents, total: listed.total, page, per_page }))
+    Ok(Json(IncidentList { incidents: listed.incidents, total: listed.total, more: false, page, per_page }))
 }
 
 /// `GET /api/v1/incidents/{id}/similar`: `{"similar":[{"id","number","title","score","reasons"},...]}`.

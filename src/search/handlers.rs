@@ -18,7 +18,10 @@ use crate::{
     web::PageCtx,
 };
 
+/// Incidents a page of the list, or of a search by filters alone.
 const PER_PAGE: i64 = 50;
+/// Hits a page of a text search, each with its passage.
+const HITS_PER_PAGE: i64 = 20;
 
 #[tracing::instrument(skip_all)]
 pub async fn list_incidents(
@@ -28,14 +31,16 @@ pub async fn list_incidents(
 ) -> Result<Response> {
     let categories = crate::causes::db::list_categories(&state.pool).await?;
     if params.is_search() {
-        let search = match params.parse(PER_PAGE, PER_PAGE) {
+        let texted = params.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+        let per_page = if texted { HITS_PER_PAGE } else { PER_PAGE };
+        let search = match params.parse(per_page, per_page) {
             Ok(search) => search,
             Err(problem) => {
                 let page = SearchPage::refused(ctx, params, categories, problem);
                 return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
             }
         };
-        let results = super::run(&state.pool, &search, &ctx.zone).await?;
+        let results = super::run(&state, &search, &ctx.zone).await?;
         return Ok(render(&SearchPage::new(ctx, params, categories, search, results))?.into_response());
     }
     let page = params.page.unwrap_or(1).clamp(1, 1_000_000);

@@ -8,6 +8,7 @@ pub mod db;
 mod handlers;
 pub mod query;
 pub mod similar;
+mod snippet;
 mod views;
 
 use axum::{Router, middleware, routing::get};
@@ -20,7 +21,6 @@ use crate::{
     state::AppState,
     web::{clock::Zone, require_role},
 };
-use db::{MARK_END, MARK_START};
 pub use query::{Chip, Search, SearchParams, Sort};
 
 /// Pages: the incident list, which searches. Readers only.
@@ -40,10 +40,13 @@ pub fn api_router() -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role))
 }
 
-/// What a search found: one page of hits, and how many in all.
+/// What a search found: one page of hits, and how many up to its end.
 pub struct Results {
     pub hits: Vec<Hit>,
+    /// How many hits up to the end of this page: all there are, unless
+    /// `more` says another page follows (hits are not counted past it).
     pub total: i64,
+    pub more: bool,
     /// The query as corrected, when the words as typed found nothing and
     /// their nearest known words did.
     pub corrected: Option<String>,
@@ -66,31 +69,6 @@ pub struct Piece {
 }
 
 impl Snippet {
-    fn from_marked(marked: &str) -> Snippet {
-        let mut pieces = Vec::new();
-        let mut rest = marked;
-        while let Some(start) = rest.find(MARK_START) {
-            if start > 0 {
-                pieces.push((rest[..start].to_owned(), false));
-            }
-            let after = &rest[start + MARK_START.len_utf8()..];
-            let end = after.find(MARK_END).unwrap_or(after.len());
-            pieces.push((after[..end].to_owned(), true));
-            rest = after.get(end + MARK_END.len_utf8()..).unwrap_or("");
-        }
-        if !rest.is_empty() {
-            pieces.push((rest.to_owned(), false));
-        }
-        // Lines are folded: a snippet reads as one passage.
-        Snippet(
-            pieces
-                .into_iter()
-                .map(|(text, marked)| Piece { text: fold_spaces(&text), marked })
-                .filter(|piece| !piece.text.is_empty())
-                .collect(),
-        )
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -137,39 +115,48 @@ fn fold_spaces(text: &str) -> String {
 const MAX_CORRECTED_WORDS: usize = 8;
 
 /// Runs `search` with its date range read in `zone`.
-pub async fn run(pool: &PgPool, search: &Search, zone: &Zone) -> Result<Results> {
+pub async fn run(state: &AppState, search: &Search, zone: &Zone) -> Result<Results> {
+    let pool = &state.pool;
     let (start, end) = (search.starts(zone), search.ends(zone));
-    let (mut found, mut total) = db::find(pool, search, start, end).await?;
+    let mut page = db::find(pool, search, start, end).await?;
     let mut corrected = None;
-    if total == 0 && !search.text.is_empty() {
+    if page.total == 0 && !search.text.is_empty() {
         let fixed = correct(pool, &search.text).await?;
         if fixed != search.text {
             let retry = Search { text: fixed.clone(), ..search.clone() };
-            (found, total) = db::find(pool, &retry, start, end).await?;
-            if total > 0 {
+            page = db::find(pool, &retry, start, end).await?;
+            if page.total > 0 {
                 corrected = Some(fixed);
             }
         }
     }
+    let db::Page { found, total, more } = page;
     let text = corrected.as_deref().unwrap_or(&search.text);
     let mut snippets = if text.is_empty() || found.is_empty() {
         Vec::new()
     } else {
         let ids: Vec<uuid::Uuid> = found.iter().map(|f| f.listing.id).collect();
-        db::snippets(pool, text, &ids).await?
+        let (lexemes, texts) = db::snippet_texts(pool, text, &ids).await?;
+        // Each text is read up to a bound, but a page holds up to a hundred.
+        state
+            .cpu
+            .run(move || {
+                texts.into_iter().map(|(id, text)| (id, snippet::cut(&text, &lexemes))).collect::<Vec<_>>()
+            })
+            .await?
     };
     let hits = found
         .into_iter()
         .map(|f| {
             let snippet = snippets
-                .iter_mut()
-                .find(|(id, _)| *id == f.listing.id)
-                .map(|(_, marked)| Snippet::from_marked(marked))
+                .iter()
+                .position(|(id, _)| *id == f.listing.id)
+                .map(|at| snippets.swap_remove(at).1)
                 .unwrap_or_default();
             Hit { incident: f.listing, score: f.score, snippet }
         })
         .collect();
-    Ok(Results { hits, total, corrected })
+    Ok(Results { hits, total, more, corrected })
 }
 
 /// `text` with each word that no incident uses replaced by the nearest
@@ -196,25 +183,4 @@ async fn correct(pool: &PgPool, text: &str) -> Result<String> {
         }
     }
     Ok(words.join(" "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_snippet_is_cut_at_its_marks_and_escaped_whole() {
-        let marked = format!("a <script>\n{MARK_START}leak{MARK_END} & {MARK_START}pool{MARK_END}");
-        let snippet = Snippet::from_marked(&marked);
-        let pieces: Vec<(&str, bool)> = snippet.0.iter().map(|p| (p.text.as_str(), p.marked)).collect();
-        assert_eq!(pieces, [("a <script> ", false), ("leak", true), (" & ", false), ("pool", true)]);
-        assert_eq!(snippet.html(), "a &lt;script&gt; <mark>leak</mark> &amp; <mark>pool</mark>");
-    }
-
-    #[test]
-    fn an_unclosed_mark_ends_with_the_text() {
-        let snippet = Snippet::from_marked(&format!("x {MARK_START}y"));
-        let pieces: Vec<(&str, bool)> = snippet.0.iter().map(|p| (p.text.as_str(), p.marked)).collect();
-        assert_eq!(pieces, [("x ", false), ("y", true)]);
-    }
 }

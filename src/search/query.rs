@@ -10,6 +10,9 @@ use crate::{
     web::clock::Zone,
 };
 
+/// Searches page through this many hits at most (and count no further).
+pub const MAX_PAGED: i64 = 1000;
+
 /// The longest query text taken, in characters.
 pub const MAX_TEXT_CHARS: usize = 200;
 
@@ -149,6 +152,13 @@ impl SearchParams {
             Some("oldest") => Sort::Oldest,
             Some(_) => return Err("`sort` is relevance, newest or oldest.".into()),
         };
+        let per_page = self.per_page.unwrap_or(default_per_page).clamp(1, max_per_page);
+        let page = self.page.unwrap_or(1).max(1);
+        if (page - 1).saturating_mul(per_page) >= MAX_PAGED {
+            return Err(format!(
+                "A search pages through its first {MAX_PAGED} hits; narrow it to see others."
+            ));
+        }
         Ok(Search {
             text: text.to_owned(),
             severity,
@@ -160,8 +170,8 @@ impl SearchParams {
             from,
             to,
             sort: if text.is_empty() && sort == Sort::Relevance { Sort::Newest } else { sort },
-            page: self.page.unwrap_or(1).clamp(1, 10_000),
-            per_page: self.per_page.unwrap_or(default_per_page).clamp(1, max_per_page),
+            page,
+            per_page,
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use super::{Chip, Hit, Results, Search, SearchParams, Sort, similar::Similar};
+use super::{Chip, Hit, Results, Search, SearchParams, Sort, query::MAX_PAGED, similar::Similar};
 use crate::{
     incidents::{
         db::{Incident, IncidentListing},
@@ -100,10 +100,12 @@ pub struct SearchPage {
     pub problem: Option<String>,
     pub search: Option<Search>,
     pub hits: Vec<Hit>,
+    /// How many hits were seen: all of them unless `more`.
     pub total: i64,
+    /// Whether another page follows (hits are not counted past the page).
+    pub more: bool,
     pub corrected: Option<String>,
     pub chips: Vec<ActiveChip>,
-    pub pages: i64,
 }
 
 impl SearchPage {
@@ -119,16 +121,15 @@ impl SearchPage {
             .into_iter()
             .map(|chip| ActiveChip { remove: search.link_with(chip.name, None), chip })
             .collect();
-        let pages = ((results.total + search.per_page - 1) / search.per_page).max(1);
         SearchPage {
             ctx,
             form: SearchForm::of(&params, categories),
             problem: None,
             hits: results.hits,
             total: results.total,
+            more: results.more,
             corrected: results.corrected,
             chips,
-            pages,
             search: Some(search),
         }
     }
@@ -146,9 +147,9 @@ impl SearchPage {
             search: None,
             hits: Vec::new(),
             total: 0,
+            more: false,
             corrected: None,
             chips: Vec::new(),
-            pages: 1,
         }
     }
 
@@ -181,7 +182,38 @@ impl SearchPage {
         self.search.as_ref().is_some_and(|s| s.sort.as_str() == sort)
     }
 
+    /// How many were found, as a reader reads it: the number when the
+    /// last hit is on this page, else which of many this page shows.
+    pub fn found(&self) -> String {
+        if self.more {
+            let per_page = self.search.as_ref().map_or(1, |s| s.per_page);
+            let first = (self.page() - 1) * per_page + 1;
+            let last = first + i64::try_from(self.hits.len()).unwrap_or(0) - 1;
+            return format!("{}–{} of many incidents", grouped(first), grouped(last));
+        }
+        let noun = if self.total == 1 { "incident" } else { "incidents" };
+        format!("{} {noun}", grouped(self.total))
+    }
+
+    /// Whether a page follows this one that a search may page to.
+    pub fn has_next(&self) -> bool {
+        self.more && self.search.as_ref().is_some_and(|s| s.page * s.per_page < MAX_PAGED)
+    }
+
     pub fn has_text(&self) -> bool {
         self.search.as_ref().is_some_and(|s| !s.text.is_empty())
     }
+}
+
+/// `12345` as `12,345`.
+fn grouped(number: i64) -> String {
+    let digits = number.to_string();
+    let mut grouped = String::new();
+    for (n, digit) in digits.chars().enumerate() {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }

@@ -435,3 +435,67 @@ async fn the_list_page_searches_filters_with_chips_and_keeps_the_query_in_its_li
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("SEV1"), "the page names what is wrong");
 }
+
+/// The ids of a page of `text`'s hits as a full ranking gives them: every
+/// match read and sorted, tier first (the title and root causes, then the
+/// lead, then anywhere), newest first within a tier; or by date alone.
+async fn ranked(app: &TestApp, text: &str, filter: &str, order: &str, page: i64) -> Vec<String> {
+    let tier = "case when s.core @@ q then 3 when s.lead @@ q then 2 else 1 end";
+    let order = match order {
+        "relevance" => format!("{tier} desc, s.started_at desc, s.number desc"),
+        "newest" => "s.started_at desc, s.number desc".to_owned(),
+        _ => "s.started_at, s.number".to_owned(),
+    };
+    let sql = format!(
+        "select s.incident_id::text from incident_search s, websearch_to_tsquery('english', $1) q \
+         where s.document @@ q {filter} order by {order} limit 20 offset $2"
+    );
+    sqlx::query_scalar(&sql).bind(text).bind((page - 1) * 20).fetch_all(&app.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn pages_agree_with_a_full_ranking_however_common_the_words() {
+    let corpus = Corpus::new().await;
+    let app = &corpus.app;
+    debrief::demo::generate::generate_incidents(&app.pool, 3_000, |_| {}).await.unwrap();
+    // Common and rare words, a filter, a phrase, an exclusion, deep pages
+    // and both date orders: between them every way the search reads hits
+    // (a glance at the newest rows, the matches off their index, a longer
+    // walk down the dates) is taken.
+    let cases = [
+        ("deploy", "", "", "relevance", 1),
+        ("timeout", "", "", "relevance", 1),
+        ("timeout", "&severity=SEV1", "and s.severity = 'SEV1'", "relevance", 1),
+        ("leak", "", "", "relevance", 10),
+        ("deploy", "", "", "relevance", 50),
+        ("deploy", "", "", "newest", 48),
+        ("cache", "", "", "newest", 3),
+        ("cache", "", "", "relevance", 50),
+        ("rollback", "", "", "oldest", 2),
+        ("\"retry storm\"", "", "", "relevance", 2),
+        ("leak -memory", "", "", "relevance", 1),
+        ("deploy -rollback", "", "", "relevance", 5),
+        ("dns or certificate", "&service=checkout", "and s.services @> array['checkout']", "relevance", 1),
+    ];
+    let mut counts = Vec::new();
+    for (text, params, filter, order, page) in cases {
+        let expected = ranked(app, text, filter, order, page).await;
+        let query = format!("{}{params}&sort={order}&page={page}&per_page=20", q(text));
+        let found = corpus.search(&query).await;
+        let ids: Vec<String> =
+            found["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(ids, expected, "{query}");
+        assert!(!ids.is_empty(), "{query} finds something");
+        let count: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from incident_search s, websearch_to_tsquery('english', $1) q where s.document @@ q {filter}"
+        ))
+        .bind(text)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        let more = found["more"].as_bool().unwrap();
+        assert_eq!(more, count > page * 20, "{query}: {count} hits in all");
+        counts.push(count);
+    }
+    assert!(counts.iter().any(|c| *c > 1_000) && counts.iter().any(|c| *c < 100), "{counts:?}");
+}
