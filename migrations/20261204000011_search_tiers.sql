@@ -45,6 +45,10 @@ create index incident_search_core_idx on incident_search using gin (core);
 create index incident_search_lead_idx on incident_search using gin (lead);
 create index incident_search_document_idx on incident_search using gin (document);
 create index incident_search_started_idx on incident_search (started_at, number);
+-- So that a filter and the words meet in a bitmap of both, rather than
+-- every match of the words being read to test its severity.
+create index incident_search_severity_idx on incident_search (severity);
+create index incident_search_status_idx on incident_search (status);
 create index incident_search_services_idx on incident_search using gin (services);
 create index incident_search_tags_idx on incident_search using gin (tags);
 create index incident_search_categories_idx on incident_search using gin (categories);

@@ -34,6 +34,14 @@ pub struct Page {
 /// better tier comes again in a worse one's rows and is kept once.
 const TIERS: [(i32, &str); 3] = [(3, "core"), (2, "lead"), (1, "document")];
 
+/// A hit's tier, on the search row `s` with the query `query`.
+const TIER: &str = "case when s.core @@ query then 3 when s.lead @@ query then 2 else 1 end";
+
+/// A search PostgreSQL guesses finds at most this many is taken for rare:
+/// its hits are read off the text's index first (see [`Look`]). Well
+/// below [`CAP`], so that a guess off by half still reads them all.
+const RARE: f64 = 500.0;
+
 /// How many of the newest rows the first look reads (see [`Look`]).
 const GLANCE: i64 = 600;
 /// How many matches the second look reads off the text's index at most.
@@ -58,17 +66,22 @@ pub async fn find(
     // One past the page, to know whether another follows.
     let wanted = search.offset() + search.per_page + 1;
     let range = (start, end);
+    let rare = guess(pool, search, range).await? <= RARE;
+    let tier = if search.text.is_empty() { "0" } else { TIER };
     let hits = if !search.text.is_empty() && search.sort == Sort::Relevance {
-        by_tiers(pool, search, range, wanted).await?
+        // Few hits: all of them, ranked, in one read.
+        let all = Look { search, range, oldest_first: false, by_tier: true, column: "document", tier };
+        match rare {
+            true => match off_their_indexes(pool, all.matches(Some(CAP), wanted)).await? {
+                (hits, true) => hits,
+                (_, false) => by_tiers(pool, search, range, wanted).await?,
+            },
+            false => by_tiers(pool, search, range, wanted).await?,
+        }
     } else {
-        let tier = if search.text.is_empty() {
-            "0"
-        } else {
-            "case when s.core @@ query then 3 when s.lead @@ query then 2 else 1 end"
-        };
-        let look =
-            Look { search, range, oldest_first: search.sort == Sort::Oldest, column: "document", tier };
-        look.run(pool, wanted).await?
+        let oldest_first = search.sort == Sort::Oldest;
+        let look = Look { search, range, oldest_first, by_tier: false, column: "document", tier };
+        look.run(pool, wanted, rare).await?
     };
     let seen = i64::try_from(hits.len()).unwrap_or(i64::MAX);
     let page: Vec<(Uuid, i32)> = hits
@@ -92,8 +105,8 @@ async fn by_tiers(
         // The better tiers' hits may all come again: ask for that many more.
         let limit = wanted + i64::try_from(hits.len()).unwrap_or(i64::MAX);
         let number = tier.to_string();
-        let look = Look { search, range, oldest_first: false, column, tier: &number };
-        for (id, tier) in look.run(pool, limit).await? {
+        let look = Look { search, range, oldest_first: false, by_tier: false, column, tier: &number };
+        for (id, tier) in look.run(pool, limit, false).await? {
             if !hits.iter().any(|(hit, _)| *hit == id) {
                 hits.push((id, tier));
             }
@@ -125,17 +138,22 @@ struct Look<'a> {
     search: &'a Search,
     range: (Option<OffsetDateTime>, Option<OffsetDateTime>),
     oldest_first: bool,
+    /// Best tier first, then by date (only where every match is read).
+    by_tier: bool,
     column: &'a str,
     tier: &'a str,
 }
 
 impl Look<'_> {
-    /// Up to `limit` hits, in date order, each with its tier.
-    async fn run(&self, pool: &PgPool, limit: i64) -> Result<Vec<(Uuid, i32)>> {
+    /// Up to `limit` hits, in date order, each with its tier; with no
+    /// glance when the hits are guessed `rare`.
+    async fn run(&self, pool: &PgPool, limit: i64, rare: bool) -> Result<Vec<(Uuid, i32)>> {
         let enough = |hits: &Vec<(Uuid, i32)>| i64::try_from(hits.len()).unwrap_or(i64::MAX) >= limit;
-        let hits = fetch_hits(pool, self.walk(GLANCE, limit)).await?;
-        if enough(&hits) {
-            return Ok(hits);
+        if !rare {
+            let hits = fetch_hits(pool, self.walk(GLANCE, limit)).await?;
+            if enough(&hits) {
+                return Ok(hits);
+            }
         }
         let (hits, all) = off_their_indexes(pool, self.matches(Some(CAP), limit)).await?;
         if all {
@@ -149,10 +167,10 @@ impl Look<'_> {
     }
 
     fn order(&self) -> &'static str {
-        if self.oldest_first {
-            " order by s.started_at, s.number"
+        if self.by_tier {
+            " order by s.tier desc, s.started_at desc, s.number desc"
         } else {
-            " order by s.started_at desc, s.number desc"
+            self.date_order()
         }
     }
 
@@ -161,12 +179,20 @@ impl Look<'_> {
         let mut sql = QueryBuilder::new("select s.incident_id, ");
         sql.push(self.tier).push(", 0::bigint from (select * from incident_search s where true");
         push_range(&mut sql, self.range);
-        sql.push(self.order()).push(" limit ").push_bind(rows).push(") s");
+        sql.push(self.date_order()).push(" limit ").push_bind(rows).push(") s");
         self.push_query(&mut sql);
         sql.push(" where true");
         self.push_conditions(&mut sql);
-        sql.push(self.order()).push(" limit ").push_bind(limit);
+        sql.push(self.date_order()).push(" limit ").push_bind(limit);
         sql
+    }
+
+    fn date_order(&self) -> &'static str {
+        if self.oldest_first {
+            " order by s.started_at, s.number"
+        } else {
+            " order by s.started_at desc, s.number desc"
+        }
     }
 
     /// The newest `limit` of the matches, up to `cap` of them read, with
@@ -207,6 +233,28 @@ impl Look<'_> {
         }
         push_labels(sql, self.search);
     }
+}
+
+/// How many hits PostgreSQL guesses `search` finds: its planner's estimate,
+/// near for common words and for words it has never seen, off for words
+/// that come together. Only which look goes first rides on it.
+async fn guess(
+    pool: &PgPool,
+    search: &Search,
+    range: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+) -> Result<f64> {
+    let mut sql = QueryBuilder::<Postgres>::new("explain (format json) select 1 from incident_search s");
+    if !search.text.is_empty() {
+        sql.push(", websearch_to_tsquery('english', ").push_bind(search.text.clone()).push(") query");
+    }
+    sql.push(" where true");
+    if !search.text.is_empty() {
+        sql.push(" and s.document @@ query");
+    }
+    push_labels(&mut sql, search);
+    push_range(&mut sql, range);
+    let plan: serde_json::Value = sql.build_query_scalar().persistent(false).fetch_one(pool).await?;
+    Ok(plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(f64::MAX))
 }
 
 /// The hits a look's query reads, each with its tier. Planned afresh each
@@ -326,4 +374,42 @@ pub async fn nearest_word(pool: &PgPool, word: &str) -> Result<Option<String>> {
                                  order by w.word <-> $1, w.word limit 1) nearest \
                where alike >= $2 and not exists (select 1 from search_word k where k.word = $1)";
     Ok(sqlx::query_scalar(sql).bind(word).bind(NEAR_ENOUGH).fetch_optional(pool).await?)
+}
+
+/// Where a walk through every hit of a search stands: the last hit's
+/// start and number.
+pub type Place = (OffsetDateTime, i32);
+
+/// The next `limit` hits of `search` after `after`, newest first, each
+/// with its place, for reading every hit in turn (an export): no tiers,
+/// no pages, whatever their number.
+pub async fn hits_after(
+    pool: &PgPool,
+    search: &Search,
+    range: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    after: Option<Place>,
+    limit: i64,
+) -> Result<Vec<(Uuid, Place)>> {
+    let mut sql =
+        QueryBuilder::<Postgres>::new("select s.incident_id, s.started_at, s.number from incident_search s");
+    if !search.text.is_empty() {
+        sql.push(", websearch_to_tsquery('english', ").push_bind(search.text.clone()).push(") query");
+    }
+    sql.push(" where true");
+    if !search.text.is_empty() {
+        sql.push(" and s.document @@ query");
+    }
+    push_labels(&mut sql, search);
+    push_range(&mut sql, range);
+    if let Some((started_at, number)) = after {
+        sql.push(" and (s.started_at, s.number) < (")
+            .push_bind(started_at)
+            .push(", ")
+            .push_bind(number)
+            .push(")");
+    }
+    sql.push(" order by s.started_at desc, s.number desc limit ").push_bind(limit);
+    let rows: Vec<(Uuid, OffsetDateTime, i32)> =
+        sql.build_query_as().persistent(false).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(id, started_at, number)| (id, (started_at, number))).collect())
 }
