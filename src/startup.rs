@@ -103,6 +103,7 @@ impl Application {
         let artifact_reads = Arc::new(tokio::sync::Semaphore::new(config.cpu_threads.max(2)));
         let state = AppState {
             artifact_reads,
+            bulk_exports: crate::export::archive::turns(),
             pool,
             config: Arc::new(config),
             origin: origin.into(),
@@ -236,10 +237,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(set("cache-control", "no-store"))
                 .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
                 // Downloads go out as stored: compressing a large artifact on
-                // the fly would be CPU on the request path for no reader's gain.
-                .layer(CompressionLayer::new().compress_when(
-                    DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
-                ))
+                // the fly would be CPU on the request path for no reader's gain,
+                // and a zip is compressed already.
+                .layer(
+                    CompressionLayer::new().compress_when(
+                        DefaultPredicate::new()
+                            .and(NotForContentType::const_new("application/octet-stream"))
+                            .and(NotForContentType::const_new("application/zip")),
+                    ),
+                )
                 .layer(middleware::from_fn(render_errors))
                 .layer(middleware::from_fn(catch_panic))
                 .layer(middleware::from_fn_with_state((request_timeout, upload_timeout), time_limit))

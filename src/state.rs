@@ -36,6 +36,8 @@ pub struct AppState {
     pub analyser: Analyser,
     /// Turns to hold an artifact's bytes in memory for a page or a call.
     pub artifact_reads: Arc<tokio::sync::Semaphore>,
+    /// Turns to write a zip of reports (see `export::archive`).
+    pub bulk_exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -4,6 +4,7 @@
 //! where the report is asked for, from the page and the API, and where a
 //! report comes back in as a new incident.
 
+pub mod archive;
 pub mod import;
 
 use askama::Template;
@@ -21,8 +22,9 @@ use crate::{
     auth::domain::Role,
     error::{AppError, Result, render},
     incidents::{db::Incident, path::IncidentPath, report::ExportOptions},
+    search::SearchParams,
     state::AppState,
-    web::{CurrentUser, Form, PageCtx, require_role},
+    web::{CurrentUser, Form, PageCtx, clock::Zone, require_role},
 };
 
 /// Pages: the report, for anyone who may read the postmortem; importing
@@ -30,6 +32,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     let read = Router::new()
         .route("/incidents/{reference}/export.md", get(export))
+        .route("/incidents/export.zip", get(export_archive_page))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
         .route("/incidents/import", get(import_form).post(import_page))
@@ -41,6 +44,7 @@ pub fn router() -> Router<AppState> {
 pub fn api_router() -> Router<AppState> {
     let read = Router::new()
         .route("/incidents/{id}/export.md", get(export))
+        .route("/export.zip", get(export_archive_api))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let write = Router::new()
         .route("/import", post(import_api))
@@ -103,6 +107,46 @@ pub struct ExportQuery {
     names: Option<String>,
 }
 
+impl ExportQuery {
+    fn options(&self, state: &AppState) -> ExportOptions {
+        ExportOptions { roles: self.names.as_deref() == Some("roles"), origin: state.origin.to_string() }
+    }
+}
+
+/// `GET /incidents/export.zip?<search>[&names=roles]`: the report of every
+/// incident the search finds (every incident, with no search), as one zip,
+/// dates read in the reader's zone.
+#[tracing::instrument(skip_all)]
+async fn export_archive_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(params): Query<SearchParams>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response> {
+    archive_of(&state, &params, &ctx.zone, query.options(&state)).await
+}
+
+/// `GET /api/v1/export.zip?<search>[&names=roles]`: the same, dates in UTC.
+#[tracing::instrument(skip_all)]
+async fn export_archive_api(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response> {
+    archive_of(&state, &params, &Zone::utc(), query.options(&state)).await
+}
+
+async fn archive_of(
+    state: &AppState,
+    params: &SearchParams,
+    zone: &Zone,
+    options: ExportOptions,
+) -> Result<Response> {
+    let search = params.parse(1, 1).map_err(AppError::BadRequest)?;
+    let range = (search.starts(zone), search.ends(zone));
+    archive::download(state, archive::Selection { search, range }, options).await
+}
+
 /// `GET …/export.md[?names=roles]`: the report, as a download.
 #[tracing::instrument(skip_all)]
 async fn export(
@@ -110,8 +154,7 @@ async fn export(
     IncidentPath(incident): IncidentPath,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response> {
-    let options =
-        ExportOptions { roles: query.names.as_deref() == Some("roles"), origin: state.origin.to_string() };
+    let options = query.options(&state);
     let mut db = state.pool.acquire().await?;
     let report = state.document.export(&mut db, &incident, &options).await?;
     let file_name = format!("{}.md", incident.reference);

@@ -140,6 +140,14 @@ pub async fn find_incident(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<I
     row.map(Incident::try_from).transpose()
 }
 
+/// The incidents of `ids` that exist, in no particular order.
+#[tracing::instrument(skip_all)]
+pub async fn find_incidents(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Incident>> {
+    let sql = format!("select {COLUMNS} from incident where id = any($1)");
+    let rows = sqlx::query_as::<_, IncidentRow>(&sql).bind(ids).fetch_all(db).await?;
+    rows.into_iter().map(Incident::try_from).collect()
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn find_incident_by_number(db: impl PgExecutor<'_>, number: i32) -> Result<Option<Incident>> {
     let sql = format!("select {COLUMNS} from incident where number = $1");

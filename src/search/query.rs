@@ -232,6 +232,21 @@ impl Search {
         if encoded.is_empty() { "/incidents".to_owned() } else { format!("/incidents?{encoded}") }
     }
 
+    /// Where every hit of this search downloads as a zip of reports.
+    pub fn archive_link(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.text.is_empty() {
+            pairs.push(("q", self.text.clone()));
+        }
+        pairs.extend(self.chips().into_iter().map(|chip| (chip.name, chip.value)));
+        let encoded: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        if encoded.is_empty() {
+            "/incidents/export.zip".to_owned()
+        } else {
+            format!("/incidents/export.zip?{encoded}")
+        }
+    }
+
     /// The same search on page `page`.
     pub fn page_link(&self, page: i64) -> String {
         let base = self.link_with("", None);

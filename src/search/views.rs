@@ -200,6 +200,18 @@ impl SearchPage {
         self.more && self.search.as_ref().is_some_and(|s| s.page * s.per_page < MAX_PAGED)
     }
 
+    /// Where every hit downloads as a zip of reports: those of the
+    /// corrected words, when the page shows those.
+    pub fn archive_link(&self) -> String {
+        match (&self.search, &self.corrected) {
+            (Some(search), Some(corrected)) => {
+                Search { text: corrected.clone(), ..search.clone() }.archive_link()
+            }
+            (Some(search), None) => search.archive_link(),
+            (None, _) => "/incidents/export.zip".to_owned(),
+        }
+    }
+
     pub fn has_text(&self) -> bool {
         self.search.as_ref().is_some_and(|s| !s.text.is_empty())
     }

@@ -376,3 +376,105 @@ async fn a_broken_report_is_refused_naming_the_problem_and_its_line_and_creates_
         "pipes, line breaks, whys and owners come back as they were"
     );
 }
+
+/// The files of a zip, by name, each read back whole and checked against
+/// its CRC and size.
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    use std::io::Read;
+    let archive = rawzip::ZipArchive::from_slice(bytes).expect("a zip archive");
+    let mut entries = archive.entries();
+    let mut files = Vec::new();
+    while let Some(entry) = entries.next_entry().expect("a readable entry") {
+        let name = entry.file_path().try_normalize().unwrap().as_ref().to_owned();
+        let local = archive.get_entry(entry.wayfinder()).unwrap();
+        let inflated = flate2::bufread::DeflateDecoder::new(local.data());
+        let mut text = String::new();
+        local.verifying_reader(inflated).read_to_string(&mut text).expect("its CRC and size hold");
+        files.push((name, text));
+    }
+    files
+}
+
+#[tokio::test]
+async fn a_search_or_everything_downloads_as_a_zip_of_the_same_reports() {
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(Role::Editor).await;
+    let token = app.api_token(&editor).await;
+    for (title, severity) in
+        [("Quokka queue stalls", "SEV1"), ("Quokka cache misses", "SEV3"), ("DNS flaps", "SEV1")]
+    {
+        let body = json!({"title": title, "severity": severity, "started_at": "2026-11-20T14:00:00Z"});
+        let response = app.api(Method::POST, "/api/v1/incidents", &token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+    }
+
+    let response = app.api(Method::GET, "/api/v1/export.zip?q=quokka", &token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"debrief-")
+    );
+    assert!(response.headers().get("content-encoding").is_none(), "a zip is not compressed again");
+    let files = unzip(&response.bytes().await.unwrap());
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["INC-2.md", "INC-1.md"], "the search's hits, newest first");
+    for (name, text) in &files {
+        let number = name.trim_end_matches(".md");
+        assert_eq!(text, &export(&app, number, &token, "").await, "{name} is the report itself");
+    }
+
+    let filtered =
+        app.api(Method::GET, "/api/v1/export.zip?q=quokka&severity=SEV1", &token).send().await.unwrap();
+    let files = unzip(&filtered.bytes().await.unwrap());
+    assert_eq!(files.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["INC-1.md"], "filters hold");
+
+    let everything = app.api(Method::GET, "/api/v1/export.zip?names=roles", &token).send().await.unwrap();
+    let files = unzip(&everything.bytes().await.unwrap());
+    assert_eq!(files.len(), 3);
+    let (name, text) = &files[0];
+    assert_eq!(text, &export(&app, name.trim_end_matches(".md"), &token, "?names=roles").await);
+
+    let nothing = app.api(Method::GET, "/api/v1/export.zip?q=narwhal", &token).send().await.unwrap();
+    assert_eq!(nothing.status(), 200);
+    assert!(unzip(&nothing.bytes().await.unwrap()).is_empty(), "an empty archive, still a zip");
+
+    let bad = app.api(Method::GET, "/api/v1/export.zip?severity=SEV9", &token).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(app.client().get("/api/v1/export.zip").await.status(), 401);
+
+    let (_, viewer) = app.signed_in(Role::Viewer).await;
+    let page = viewer.get_text("/incidents?q=quokka").await;
+    assert!(page.contains("href=\"/incidents/export.zip?q=quokka\""), "the results link to their zip");
+    let list = viewer.get_text("/incidents").await;
+    assert!(list.contains("href=\"/incidents/export.zip\""), "the list links to everything");
+    let download = viewer.get("/incidents/export.zip?q=quokka&from=2026-11-20&to=2026-11-20").await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(unzip(&download.bytes().await.unwrap()).len(), 2);
+    assert_eq!(app.client().get("/incidents/export.zip").await.status(), 303, "signed out: to the sign-in");
+}
+
+#[tokio::test]
+async fn a_zip_abandoned_midway_stops_being_written_and_frees_its_turn() {
+    let app = TestApp::spawn().await;
+    let viewer = app.create_user(Role::Viewer).await;
+    let token = app.api_token(&viewer).await;
+    debrief::demo::generate::generate_incidents(&app.pool, 1_000, |_| {}).await.unwrap();
+
+    // As many downloads as may run at once, each left after its first
+    // chunk: their writers, blocked on clients that no longer read, must
+    // end with them rather than hold their turns.
+    for _ in 0..debrief::export::archive::AT_ONCE {
+        let mut response = app.api(Method::GET, "/api/v1/export.zip", &token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.chunk().await.unwrap().is_some());
+        drop(response);
+    }
+    let started = std::time::Instant::now();
+    let whole = app.api(Method::GET, "/api/v1/export.zip", &token).send().await.unwrap();
+    assert_eq!(whole.status(), 200, "a turn is free");
+    assert_eq!(unzip(&whole.bytes().await.unwrap()).len(), 1_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "without waiting out the others");
+}
