@@ -243,7 +243,19 @@ async fn guess(
     search: &Search,
     range: (Option<OffsetDateTime>, Option<OffsetDateTime>),
 ) -> Result<f64> {
-    let mut sql = QueryBuilder::<Postgres>::new("explain (format json) select 1 from incident_search s");
+    let mut sql = matching("explain (format json) select 1", search, range);
+    let plan: serde_json::Value = sql.build_query_scalar().persistent(false).fetch_one(pool).await?;
+    Ok(plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(f64::MAX))
+}
+
+/// `select` over the search rows `s` that `search` finds in `range`, its
+/// query as `query`, in no order.
+fn matching(
+    select: &str,
+    search: &Search,
+    range: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+) -> QueryBuilder<'static, Postgres> {
+    let mut sql = QueryBuilder::new(format!("{select} from incident_search s"));
     if !search.text.is_empty() {
         sql.push(", websearch_to_tsquery('english', ").push_bind(search.text.clone()).push(") query");
     }
@@ -253,8 +265,7 @@ async fn guess(
     }
     push_labels(&mut sql, search);
     push_range(&mut sql, range);
-    let plan: serde_json::Value = sql.build_query_scalar().persistent(false).fetch_one(pool).await?;
-    Ok(plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(f64::MAX))
+    sql
 }
 
 /// The hits a look's query reads, each with its tier. Planned afresh each
@@ -390,17 +401,7 @@ pub async fn hits_after(
     after: Option<Place>,
     limit: i64,
 ) -> Result<Vec<(Uuid, Place)>> {
-    let mut sql =
-        QueryBuilder::<Postgres>::new("select s.incident_id, s.started_at, s.number from incident_search s");
-    if !search.text.is_empty() {
-        sql.push(", websearch_to_tsquery('english', ").push_bind(search.text.clone()).push(") query");
-    }
-    sql.push(" where true");
-    if !search.text.is_empty() {
-        sql.push(" and s.document @@ query");
-    }
-    push_labels(&mut sql, search);
-    push_range(&mut sql, range);
+    let mut sql = matching("select s.incident_id, s.started_at, s.number", search, range);
     if let Some((started_at, number)) = after {
         sql.push(" and (s.started_at, s.number) < (")
             .push_bind(started_at)

@@ -460,8 +460,9 @@ async fn pages_agree_with_a_full_ranking_however_common_the_words() {
     debrief::demo::generate::generate_incidents(&app.pool, 3_000, |_| {}).await.unwrap();
     // Common and rare words, a filter, a phrase, an exclusion, deep pages
     // and both date orders: between them every way the search reads hits
-    // (a glance at the newest rows, the matches off their index, a longer
-    // walk down the dates) is taken.
+    // (a rare search ranked whole; a glance at the newest rows, the
+    // matches off their index up to a cap, a longer walk down the dates,
+    // every match) is taken, as printing each one's name showed.
     let cases = [
         ("deploy", "", "", "relevance", 1),
         ("timeout", "", "", "relevance", 1),
