@@ -197,8 +197,12 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let pool = db::connect_and_migrate(&config).await?;
             let store = ArtifactStore::open(&config.storage, &config.data_dir.join("spool"))?;
             let report = demo::load::load_demo(&pool, &store, &password.password).await?;
+            let playbooks = crate::playbooks::library::load(&pool).await?;
             pool.close().await;
             println!("{}", report.summary());
+            if playbooks > 0 {
+                println!("Added the {playbooks} starter playbooks.");
+            }
             print_sign_in(&report, &password, &sign_in_url(&config));
             Ok(())
         }

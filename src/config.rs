@@ -55,6 +55,8 @@ pub struct Config {
     pub analysis_lease: Duration,
     /// How long an upload may take, end to end.
     pub upload_timeout: Duration,
+    /// Days a playbook goes unreviewed before it is flagged as due for review.
+    pub playbook_review_days: u32,
 }
 
 /// How the pool talks to PostgreSQL.
@@ -164,6 +166,7 @@ impl Config {
             analysis_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_ANALYSIS_TIMEOUT_SECS", 120)?),
             analysis_lease: Duration::from_secs(env.parse_positive("DEBRIEF_ANALYSIS_LEASE_SECS", 30)?),
             upload_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_UPLOAD_TIMEOUT_SECS", 600)?),
+            playbook_review_days: env.parse_positive("DEBRIEF_PLAYBOOK_REVIEW_DAYS", 180)?,
             base_url,
             secure_cookies,
             max_upload_bytes: env.parse_positive("DEBRIEF_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)?,

@@ -20,6 +20,7 @@ pub mod export;
 pub mod health;
 pub mod history;
 pub mod incidents;
+pub mod playbooks;
 pub mod postmortem;
 pub mod search;
 pub mod startup;

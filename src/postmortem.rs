@@ -11,7 +11,7 @@ use crate::{
         domain::Section,
         parts::{Head, Written},
     },
-    timeline,
+    playbooks, timeline,
 };
 
 pub fn document() -> Document {
@@ -27,6 +27,7 @@ pub fn document() -> Document {
         Arc::new(Written(Section::Resolution)),
         Arc::new(causes::part::Causes),
         Arc::new(action_items::part::ActionItems),
+        Arc::new(playbooks::part::Checklists),
         Arc::new(Written(Section::Lessons)),
     ])
 }

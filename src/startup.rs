@@ -85,6 +85,11 @@ impl Application {
         let hashing = credentials::Hashing::new(config.hash_threads, config.hash_wait);
         let cpu = CpuPool::new(config.cpu_threads);
         let setup_token = issue_setup_token_if_needed(&pool, &origin).await?;
+        let added =
+            crate::playbooks::library::load(&pool).await.context("cannot load the starter playbooks")?;
+        if added > 0 {
+            tracing::info!(playbooks = added, "added the starter playbooks");
+        }
         let store = ArtifactStore::open(&config.storage, &config.data_dir.join("spool"))
             .context("cannot open the artifact store")?;
         let cleared = store.clear_spool().await.context("cannot clear the upload spool")?;
@@ -197,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .merge(timeline::router())
         .merge(causes::router())
         .merge(action_items::router())
+        .merge(crate::playbooks::router())
         .merge(evidence::router(&state))
         .merge(admin)
         // Outermost first: the session, then who is signed in (kept for

@@ -187,6 +187,12 @@ struct ReportSection {
 /// One row of a table in a report: its line and its cells, unescaped.
 pub type Row = (usize, Vec<String>);
 
+/// A line of a report, numbered as in the file.
+pub type Line = (usize, String);
+
+/// A `### title` part of a section: its line, its title, its lines.
+pub type Subsection = (usize, String, Vec<Line>);
+
 /// The most rows one table of an imported report may hold: each row is an
 /// insert that re-indexes the incident, so an import stays a bounded cost.
 pub const MAX_ROWS: usize = 1000;
@@ -284,6 +290,26 @@ impl Report {
     /// is `headers`; none when the section has no such table.
     pub fn table(&self, heading: &str, headers: &[&str]) -> Result<Vec<Row>, ReportError> {
         let Some(lines) = self.section(heading) else { return Ok(Vec::new()) };
+        Report::rows(lines, headers, &format!("## {heading}"))
+    }
+
+    /// The `### title` parts of the `## heading` section, in order: each
+    /// title's line, the title, and the lines under it.
+    pub fn subsections(&self, heading: &str) -> Vec<Subsection> {
+        let mut parts: Vec<Subsection> = Vec::new();
+        for (number, line) in self.section(heading).unwrap_or_default() {
+            if let Some(title) = line.strip_prefix("### ") {
+                parts.push((*number, title.trim().to_owned(), Vec::new()));
+            } else if let Some((_, _, lines)) = parts.last_mut() {
+                lines.push((*number, line.clone()));
+            }
+        }
+        parts
+    }
+
+    /// The rows of the first table of `lines` (under `what`, for the
+    /// messages) whose header is `headers`; none when there is no table.
+    pub fn rows(lines: &[(usize, String)], headers: &[&str], what: &str) -> Result<Vec<Row>, ReportError> {
         let mut rows = Vec::new();
         let mut found = false;
         let mut iter = lines.iter().skip_while(|(_, l)| !l.trim_start().starts_with('|')).peekable();
@@ -296,7 +322,7 @@ impl Report {
                 if cells != headers {
                     return Err(ReportError::new(
                         *number,
-                        format!("the table under `## {heading}` has the columns {}", headers.join(", ")),
+                        format!("the table under `{what}` has the columns {}", headers.join(", ")),
                     ));
                 }
                 found = true;
@@ -305,15 +331,12 @@ impl Report {
                 continue;
             }
             if rows.len() == MAX_ROWS {
-                return Err(ReportError::new(
-                    *number,
-                    format!("`## {heading}` has more than {MAX_ROWS} rows"),
-                ));
+                return Err(ReportError::new(*number, format!("`{what}` has more than {MAX_ROWS} rows")));
             }
             if cells.len() != headers.len() {
                 return Err(ReportError::new(
                     *number,
-                    format!("a row of `## {heading}` has {} cells, not {}", cells.len(), headers.len()),
+                    format!("a row of `{what}` has {} cells, not {}", cells.len(), headers.len()),
                 ));
             }
             rows.push((*number, cells));

@@ -51,6 +51,11 @@ impl PageCtx {
     }
 
     /// `aria-current` for the navigation link to `prefix`.
+    /// The day of `at` in the reader's zone: `2026-11-20`.
+    pub fn date(&self, at: &time::OffsetDateTime) -> String {
+        self.zone.date_of(at).to_string()
+    }
+
     pub fn current(&self, prefix: &str) -> &'static str {
         let here = if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) };
         if here { "page" } else { "false" }

@@ -511,3 +511,76 @@ async fn a_reader_searches_from_the_header_narrows_by_a_chip_opens_a_hit_and_exp
         std::panic::resume_unwind(panic);
     }
 }
+
+#[tokio::test]
+async fn an_editor_applies_a_suggested_playbook_ticks_its_steps_and_sees_the_progress_in_the_report() {
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(debrief::auth::domain::Role::Editor).await;
+    let (incident, token) = app.open_incident(&editor).await;
+    let cause = json!({"kind": "root", "category": "missing timeout", "description": "No client timeout."});
+    let path = format!("/api/v1/incidents/{incident}/causes");
+    let response = app.api(reqwest::Method::POST, &path, &token).json(&cause).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let browser = driver.browser().await;
+
+    let steps = AssertUnwindSafe(async {
+        sign_in(&browser, &app, &editor.email, &editor.password).await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        // Edit the checklists part from the table of contents.
+        click(&browser, "a.toc-edit[href='?edit=checklists']").await;
+        let suggested = wait_for_text(&browser, "[data-testid=suggestions]", "HTTP client hardening").await;
+        assert!(suggested.contains("a cause is missing timeout"), "{suggested}");
+        let first = element(&browser, "[data-testid=apply-playbook] optgroup[label=Suggested] option").await;
+        assert_eq!(first.text().await.unwrap(), "HTTP client hardening", "the suggestion comes first");
+        click(&browser, "[data-testid=apply]").await;
+        wait_for_text(&browser, "[data-testid=checklist] h3", "HTTP client hardening").await;
+        let total = browser.find_all(Locator::Css("[data-testid=step]")).await.unwrap().len();
+        assert!(total >= 6, "its steps are the checklist");
+
+        // Tick two steps, one after the other, as the part is swapped in place.
+        for n in 0..2 {
+            let before = wait_for_text(&browser, "[data-testid=progress]", "done").await;
+            assert!(before.starts_with(&format!("{n} of {total} done")), "{before}");
+            click(&browser, "[data-testid=step][data-state=open] [data-testid=tick]").await;
+            wait_for_text(&browser, "[data-testid=progress]", &format!("{} of {total} done", n + 1)).await;
+        }
+        // One does not apply here: its reason is asked for.
+        click(&browser, "[data-testid=step][data-state=open] .step-na summary").await;
+        let reason = element(&browser, "[data-testid=step][data-state=open] .step-na input[name=note]").await;
+        reason.send_keys("This service makes no outbound calls through a proxy").await.unwrap();
+        click(&browser, "[data-testid=step][data-state=open] [data-testid=not-applicable]").await;
+        let progress = wait_for_text(&browser, "[data-testid=progress]", "1 not applicable").await;
+        assert!(progress.starts_with(&format!("2 of {total} done")), "{progress}");
+        let skipped =
+            wait_for_text(&browser, "[data-testid=step][data-state=not_applicable]", "no outbound calls")
+                .await;
+        assert!(skipped.contains("Not applicable"), "{skipped}");
+
+        // Reading again, the progress stays; the table of contents counts what is open.
+        click(&browser, "[data-testid=done-editing]").await;
+        let read = wait_for_text(&browser, "[data-testid=progress]", "done").await;
+        assert!(read.starts_with(&format!("2 of {total} done, 1 not applicable")), "{read}");
+        let toc = wait_for_text(&browser, "[data-testid=toc]", "Checklists").await;
+        assert!(toc.contains(&format!("{} steps open", total - 3)), "{toc}");
+        let report = browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch('/incidents/INC-1/export.md').then(r => r.text()).then(done, e => done(String(e)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let report = report.as_str().unwrap_or_default().to_owned();
+        assert!(
+            report.contains(&format!("version 1: 2 of {total} steps done, 1 not applicable.")),
+            "{report}"
+        );
+        assert!(report.contains("| not applicable |") && report.contains("no outbound calls"), "{report}");
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}

@@ -28,6 +28,7 @@ mod markup;
 mod open_items;
 mod page_cache;
 mod pages;
+mod playbooks;
 mod resilience;
 mod search;
 mod similar;
