@@ -529,25 +529,32 @@ async fn a_worker_keeps_its_job_past_the_lease_while_it_is_still_analysing() {
     let app = serving_only_app().await;
     let editor = app.create_user(Role::Editor).await;
     let (incident, token) = app.open_incident(&editor).await;
-    // Long enough to analyse that it outlasts a one-second lease.
-    let dump = fixture("dumps/httpleak.goroutine.debug2.txt").repeat(120);
+    // Large enough to be queued rather than analysed as it is uploaded.
+    let dump = fixture("dumps/httpleak.goroutine.debug2.txt").repeat(8);
     let created: Value =
         upload(&app, &incident, &token, file_form("big.txt", dump)).await.json().await.unwrap();
     let artifact = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
 
+    // While this lock is held the analysis cannot read its artifact: it
+    // runs exactly as long as the test says, however fast the machine.
+    let mut hold = app.pool.begin().await.unwrap();
+    sqlx::query("lock table artifact in access exclusive mode").execute(&mut *hold).await.unwrap();
     let lease = std::time::Duration::from_secs(1);
     let slow = debrief::evidence::worker::Analyser { lease, name: "slow".into(), ..analyser_of(&app) };
     let running = tokio::spawn(async move { slow.run_ready().await.unwrap() });
     tokio::time::sleep(lease * 2).await;
     let status: String = sqlx::query_scalar("select analysis_status from artifact where id = $1")
         .bind(artifact)
-        .fetch_one(&app.pool)
+        .fetch_one(&mut *hold)
         .await
         .unwrap();
     assert_eq!(status, "pending", "the analysis is still running, past its first lease");
     let other = debrief::evidence::worker::Analyser { lease, name: "other".into(), ..analyser_of(&app) };
-    assert_eq!(other.run_ready().await.unwrap(), 0, "the renewed lease keeps the job from others");
+    // Had it taken the job, it would wait on the lock too: a bounded wait.
+    let taken = tokio::time::timeout(lease * 3, other.run_ready()).await;
+    assert!(matches!(taken, Ok(Ok(0))), "the renewed lease keeps the job from others: {taken:?}");
 
+    hold.commit().await.unwrap();
     assert_eq!(running.await.unwrap(), 1);
     let stored: (String, i32, i64) = sqlx::query_as(
         "select analysis_status, version, (select count(*) from analysis_job) from artifact where id = $1",
