@@ -28,6 +28,7 @@ pub mod state;
 pub mod telemetry;
 pub mod timeline;
 pub mod web;
+pub mod wording;
 
 /// Makes ring the process's TLS provider, as the database connection's is,
 /// for every HTTPS client (the S3 artifact store's). Idempotent.

@@ -203,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .merge(causes::router())
         .merge(action_items::router())
         .merge(crate::playbooks::router())
+        .merge(crate::wording::router())
         .merge(evidence::router(&state))
         .merge(admin)
         // Outermost first: the session, then who is signed in (kept for

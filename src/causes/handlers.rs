@@ -42,7 +42,12 @@ pub async fn create_cause(
     match form.parse(&categories) {
         Ok(fields) => {
             let cause = super::add_cause(&state, incident.id, &fields, &user.0).await?;
-            let flash = Flash::success(format!("{} added.", cause.kind.label()));
+            let written: Vec<&str> = std::iter::once(fields.description.as_str())
+                .chain(fields.whys.iter().map(String::as_str))
+                .collect();
+            let flash = crate::wording::after_save(&state, &written)
+                .await
+                .unwrap_or_else(|| Flash::success(format!("{} added.", cause.kind.label())));
             document::saved(&state, request, &incident, KEY, flash).await
         }
         Err(errors) => {

@@ -191,7 +191,16 @@ pub async fn update_section(
     };
     match outcome {
         Ok(saved) => {
-            let flash = Flash::success(format!("{} saved.", section.title()));
+            // Saved whatever it says; wording that blames is pointed out after.
+            let written: Vec<&str> = edits
+                .iter()
+                .filter(|(field, _)| field.is_markdown())
+                .map(|(_, text)| text.as_str())
+                .collect();
+            let flash = match crate::wording::after_save(&state, &written).await {
+                Some(notes) => notes,
+                None => Flash::success(format!("{} saved.", section.title())),
+            };
             document::saved(&state, request, &saved, section.name(), flash).await
         }
         Err(EditError::Invalid(errors)) => {

@@ -49,9 +49,11 @@ pub async fn create_event(
     let zone = request.ctx.zone.clone();
     match form.parse(&|raw: &str| zone.read_local(raw)) {
         Ok(fields) => {
+            let written = [fields.body.clone(), fields.evidence.clone()];
             super::add_events(&state, incident.id, &[fields], &user.0).await?;
-            document::saved(&state, request, &incident, KEY, Flash::success("Event added to the timeline."))
-                .await
+            let notes = crate::wording::after_save(&state, &[&written[0], &written[1]]).await;
+            let flash = notes.unwrap_or_else(|| Flash::success("Event added to the timeline."));
+            document::saved(&state, request, &incident, KEY, flash).await
         }
         Err(errors) => {
             let mut view = editing_view(&state, &incident, &request).await?;

@@ -30,6 +30,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/js/app.js"),
     },
     Asset {
+        path: "js/wording.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/js/wording.js"),
+    },
+    Asset {
         path: "js/flame.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/js/flame.js"),

@@ -584,3 +584,43 @@ async fn an_editor_applies_a_suggested_playbook_ticks_its_steps_and_sees_the_pro
         std::panic::resume_unwind(panic);
     }
 }
+
+#[tokio::test]
+async fn wording_that_blames_is_pointed_out_while_typing_and_the_save_goes_through() {
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(debrief::auth::domain::Role::Editor).await;
+    app.open_incident(&editor).await;
+    let browser = driver.browser().await;
+
+    let steps = AssertUnwindSafe(async {
+        sign_in(&browser, &app, &editor.email, &editor.password).await;
+        browser.goto(&app.url("/incidents/INC-1/edit/summary")).await.unwrap();
+        let field = element(&browser, "textarea[name=summary][data-wording]").await;
+        field
+            .send_keys("Root cause: human error. The on-call engineer should have checked the dashboard.")
+            .await
+            .unwrap();
+        let notes = wait_for_text(&browser, "[data-testid=wording-notes]", "human error").await;
+        assert!(notes.contains("should have checked"), "{notes}");
+        // Quoted text is someone else's words.
+        field.clear().await.unwrap();
+        field.send_keys("The alert said `human error` and the deploy failed to start.").await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let shown = element(&browser, "[data-testid=wording-notes]").await.text().await.unwrap();
+            if shown.trim().is_empty() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the notes never cleared: {shown}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        click(&browser, "form[action='/incidents/INC-1/edit/summary'] button[type=submit]").await;
+        wait_for_text(&browser, "#summary", "the deploy failed to start").await;
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}

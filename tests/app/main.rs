@@ -34,3 +34,4 @@ mod search;
 mod similar;
 mod storage;
 mod timeline;
+mod wording;
