@@ -7,7 +7,6 @@ use axum::{
 };
 use serde::Serialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     Suggestion,
@@ -24,6 +23,7 @@ use crate::{
     web::{
         CurrentUser,
         json::{json_rejection, required_version},
+        path::RecordId,
     },
 };
 
@@ -249,7 +249,7 @@ pub async fn start_run(
 pub async fn tick_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Json<Item>> {
     let Json(body) = body.map_err(json_rejection)?;
@@ -279,7 +279,7 @@ pub async fn tick_item(
 pub async fn make_action_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
 ) -> Result<(StatusCode, Json<ActionItem>)> {
     let mut db = state.pool.acquire().await?;
     let item = db::find_item(&mut db, id, false).await?.ok_or(AppError::NotFound)?;

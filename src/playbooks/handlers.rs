@@ -21,7 +21,9 @@ use crate::{
     error::{AppError, Result, WriteError, render},
     history::domain::compare,
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, markdown, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx, form::parse_version, markdown, path::RecordId, session,
+    },
 };
 
 async fn find(state: &AppState, slug: &str) -> Result<Playbook> {
@@ -312,7 +314,7 @@ pub async fn start_run(
 pub async fn show_run(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
 ) -> Result<Html<String>> {
     let mut db = state.pool.acquire().await?;
     let run = db::checklist(&mut db, id)
@@ -330,9 +332,11 @@ pub async fn tick_run_item(
     Extension(user): Extension<CurrentUser>,
     session: Session,
     ctx: PageCtx,
-    Path((id, item)): Path<(Uuid, Uuid)>,
+    RecordId(id): RecordId,
+    Path((_, item)): Path<(String, String)>,
     Form(form): Form<TickForm>,
 ) -> Result<Response> {
+    let item = Uuid::parse_str(&item).map_err(|_| AppError::NotFound)?;
     let version = parse_version(&form.version)?;
     let refused = |problem: String, status: StatusCode| {
         let state = state.clone();

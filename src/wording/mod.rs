@@ -26,7 +26,10 @@ use crate::{
     auth::domain::Role,
     error::{AppError, Result, render},
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, json::json_rejection, require_role, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx, json::json_rejection, path::RecordId, require_role,
+        session,
+    },
 };
 
 /// Pages: the check for the editors' script; the rules, for admins.
@@ -219,7 +222,7 @@ async fn switch_rule(
 async fn remove_phrase(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId,
 ) -> Result<Response> {
     db::remove_phrase(&state.pool, id).await?;
     session::push_flash(&session, Flash::success("The phrase is no longer pointed out.")).await?;

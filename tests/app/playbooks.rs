@@ -308,6 +308,13 @@ async fn two_people_ticking_at_once_lose_no_tick_and_one_step_gets_one_answer_ea
     let history =
         team.app.count("select count(*) from incident_revision where summary like '%checklist step'").await;
     assert_eq!(history, 4, "each tick is a revision of the postmortem");
+    let garbled = team
+        .send(Method::PATCH, "/api/v1/checklist_items/not-an-id", json!({"state": "done", "version": 1}))
+        .await;
+    let (status, code, _) = api_error(garbled).await;
+    assert_eq!((status, code.as_str()), (400, "bad_request"), "a garbled id is named in the API's own error");
+    let (_, reader) = team.app.signed_in(Role::Viewer).await;
+    assert_eq!(reader.get("/checklists/not-an-id").await.status(), 404);
     let viewer = team.app.create_user(Role::Viewer).await;
     let viewer_token = team.app.api_token(&viewer).await;
     let denied = team
