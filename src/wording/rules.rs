@@ -220,6 +220,9 @@ fn words(text: &str) -> Vec<Word> {
     words
 }
 
+/// The most words one clause holds.
+const MAX_CLAUSE_WORDS: usize = 60;
+
 /// A clause: a run of words not broken by a sentence's or clause's end.
 type Clause<'a> = &'a [Word];
 
@@ -231,7 +234,10 @@ fn clauses<'a>(text: &str, words: &'a [Word]) -> Vec<Clause<'a>> {
         let gap = if last { &text[words[i].end..] } else { &text[words[i].end..words[i + 1].start] };
         let ends = gap.contains(['.', '!', '?', ';', ':', '\n'])
             || (gap.contains(',') && next_starts_clause(words, i + 1));
-        if ends || last {
+        // No sentence runs this long: a text that does is cut into clauses
+        // of this many words, so no word is read again more than so often.
+        let long = i + 1 - from >= MAX_CLAUSE_WORDS;
+        if ends || last || long {
             clauses.push(&words[from..=i]);
             from = i + 1;
         }
@@ -1194,5 +1200,15 @@ mod tests {
     fn a_held_out_set_written_after_the_rules_is_measured_too() {
         let (precision, recall, _) = measure("tests/fixtures/wording/held_out.tsv");
         eprintln!("held-out set: precision {precision:.3}, recall {recall:.3}");
+    }
+
+    #[test]
+    fn a_hostile_text_costs_work_in_proportion_to_its_length() {
+        // One sentence of connectives, and one of "should": no clause is
+        // read again for each word it holds.
+        let connectives = "because when after ".repeat(30_000);
+        assert!(check(&connectives, &rules()).is_empty());
+        let shoulds = "should have checked ".repeat(30_000);
+        assert!(!check(&shoulds, &rules()).is_empty());
     }
 }
