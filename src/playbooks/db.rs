@@ -314,6 +314,27 @@ pub struct Item {
     pub version: i32,
 }
 
+impl Item {
+    /// Who moved the step last, and when, in `zone`: `Ana Ops, 2026-11-20 14:05 UTC`.
+    pub fn moved_by(&self, zone: &crate::web::clock::Zone) -> String {
+        match (&self.changed_by_name, &self.changed_at) {
+            (Some(name), Some(at)) => format!("{name}, {}", zone.format(at)),
+            (None, Some(at)) => zone.format(at),
+            _ => String::new(),
+        }
+    }
+
+    /// What a tick based on an older state is told: where the step is now.
+    pub fn changed_first(&self) -> String {
+        let by = self.changed_by_name.as_deref().unwrap_or("someone");
+        format!(
+            "{by} changed step {} first: it is {} now. Nothing was saved; look again and choose.",
+            self.position,
+            self.state.label()
+        )
+    }
+}
+
 const CHECKLIST: &str = "select c.id, c.incident_id, c.playbook_id, c.playbook_slug, c.playbook_version, c.title, \
                          p.version as latest_version, u.name as created_by, c.created_at \
                          from checklist c left join playbook p on p.id = c.playbook_id \

@@ -366,15 +366,7 @@ pub async fn tick_run_item(
             session::push_flash(&session, flash).await?;
             Ok(Redirect::to(&format!("/checklists/{id}#step-{}", saved.position)).into_response())
         }
-        Err(WriteError::Stale(current)) => {
-            let by = current.changed_by_name.as_deref().unwrap_or("someone");
-            let problem = format!(
-                "{by} changed step {} first: it is {} now. Nothing was saved.",
-                current.position,
-                current.state.label()
-            );
-            refused(problem, StatusCode::CONFLICT).await
-        }
+        Err(WriteError::Stale(current)) => refused(current.changed_first(), StatusCode::CONFLICT).await,
         Err(WriteError::Failed(err)) => Err(err),
     }
 }

@@ -121,7 +121,7 @@ impl PartView for ChecklistsView {
                     .map(|item| StepLine {
                         item,
                         html: markdown::render_inline(&item.text),
-                        by: by_line(&self.ctx, item),
+                        by: item.moved_by(&self.ctx.zone),
                     })
                     .collect();
                 ListCard { list, steps, done, not_applicable, total: done + not_applicable + open }
@@ -135,15 +135,6 @@ impl PartView for ChecklistsView {
             problem: self.problem.as_deref(),
         };
         Ok(html.render()?)
-    }
-}
-
-/// Who moved a step, and when, in the reader's zone.
-fn by_line(ctx: &PartCtx, item: &Item) -> String {
-    match (&item.changed_by_name, &item.changed_at) {
-        (Some(name), Some(at)) => format!("{name}, {}", ctx.zone.format(at)),
-        (None, Some(at)) => ctx.zone.format(at),
-        _ => String::new(),
     }
 }
 
@@ -392,13 +383,7 @@ pub async fn tick_item(
             document::saved(&state, request, &incident, KEY, flash).await
         }
         Err(WriteError::Stale(current)) => {
-            let by = current.changed_by_name.as_deref().unwrap_or("someone");
-            let problem = format!(
-                "{by} changed step {} first: it is {} now. Nothing was saved; look again and choose.",
-                current.position,
-                current.state.label()
-            );
-            refuse(&state, request, incident, problem, StatusCode::CONFLICT).await
+            refuse(&state, request, incident, current.changed_first(), StatusCode::CONFLICT).await
         }
         Err(WriteError::Failed(err)) => Err(err),
     }

@@ -131,13 +131,10 @@ impl RunPage {
     pub fn new(ctx: PageCtx, mut run: Checklist, problem: Option<String>) -> RunPage {
         let steps = std::mem::take(&mut run.items)
             .into_iter()
-            .map(|item| {
-                let by = match (&item.changed_by_name, &item.changed_at) {
-                    (Some(name), Some(at)) => format!("{name}, {}", ctx.zone.format(at)),
-                    (None, Some(at)) => ctx.zone.format(at),
-                    _ => String::new(),
-                };
-                RunStep { html: markdown::render_inline(&item.text), by, item }
+            .map(|item| RunStep {
+                html: markdown::render_inline(&item.text),
+                by: item.moved_by(&ctx.zone),
+                item,
             })
             .collect();
         RunPage { ctx, run, steps, problem }
