@@ -57,6 +57,13 @@ pub struct Config {
     pub upload_timeout: Duration,
     /// Days a playbook goes unreviewed before it is flagged as due for review.
     pub playbook_review_days: u32,
+    /// The longest one webhook delivery may take, connecting included.
+    pub webhook_timeout: Duration,
+    /// The wait before a failed delivery's first retry; doubled at each
+    /// further retry, up to an hour.
+    pub webhook_backoff: Duration,
+    /// Tries of one delivery before it is given up as failed (1 to 20).
+    pub webhook_attempts: i32,
 }
 
 /// How the pool talks to PostgreSQL.
@@ -155,6 +162,14 @@ impl Config {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let data_dir = PathBuf::from(env.get("DEBRIEF_DATA_DIR").unwrap_or("./data"));
         let storage = storage_config(&env, &data_dir)?;
+        let webhook_attempts: i32 = env.parse_positive("DEBRIEF_WEBHOOK_ATTEMPTS", 8)?;
+        if webhook_attempts > 20 {
+            return Err(ConfigError {
+                name: "DEBRIEF_WEBHOOK_ATTEMPTS",
+                value: webhook_attempts.to_string(),
+                reason: "expected a whole number from 1 to 20".into(),
+            });
+        }
         Ok(Config {
             bind,
             database_url: SecretString::from(database_url),
@@ -167,6 +182,9 @@ impl Config {
             analysis_lease: Duration::from_secs(env.parse_positive("DEBRIEF_ANALYSIS_LEASE_SECS", 30)?),
             upload_timeout: Duration::from_secs(env.parse_positive("DEBRIEF_UPLOAD_TIMEOUT_SECS", 600)?),
             playbook_review_days: env.parse_positive("DEBRIEF_PLAYBOOK_REVIEW_DAYS", 180)?,
+            webhook_timeout: Duration::from_millis(env.parse_positive("DEBRIEF_WEBHOOK_TIMEOUT_MS", 10_000)?),
+            webhook_backoff: Duration::from_millis(env.parse_positive("DEBRIEF_WEBHOOK_BACKOFF_MS", 30_000)?),
+            webhook_attempts,
             base_url,
             secure_cookies,
             max_upload_bytes: env.parse_positive("DEBRIEF_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)?,
@@ -338,6 +356,9 @@ mod tests {
         assert_eq!(config.session_idle, Duration::from_secs(30 * 60));
         assert_eq!(config.session_absolute, Duration::from_secs(12 * 3600));
         assert!(!config.secure_cookies);
+        assert_eq!(config.webhook_timeout, Duration::from_secs(10));
+        assert_eq!(config.webhook_backoff, Duration::from_secs(30));
+        assert_eq!(config.webhook_attempts, 8);
     }
 
     #[test]
@@ -363,6 +384,8 @@ mod tests {
             ("DEBRIEF_TRUSTED_PROXIES", "10.0.0.1, the load balancer"),
             ("DEBRIEF_HASH_THREADS", "0"),
             ("DEBRIEF_CPU_THREADS", "many"),
+            ("DEBRIEF_WEBHOOK_TIMEOUT_MS", "0"),
+            ("DEBRIEF_WEBHOOK_ATTEMPTS", "21"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);

@@ -262,7 +262,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         };
         let zone = user.as_ref().map(|user| Zone::or_utc(&user.time_zone)).unwrap_or_else(Zone::utc);
         // Flashes stay in the session for the next real page.
-        let ctx = PageCtx { user, csrf, flashes: Vec::new(), path, zone };
+        let ctx = PageCtx { user, csrf, flashes: Vec::new(), path, zone, unread: 0 };
         let title = status.canonical_reason().unwrap_or("Error");
         let page = ErrorPage { ctx, status: status.as_u16(), title, message: &report.message };
         Body::from(page.render().unwrap_or_else(|_| report.message.clone()))

@@ -5,18 +5,21 @@
 use std::sync::Arc;
 
 use crate::{
-    action_items, causes, evidence,
+    action_items, causes, comments, evidence,
     incidents::{
         document::Document,
         domain::Section,
         parts::{Head, Written},
     },
-    playbooks, timeline,
+    playbooks, review, timeline,
 };
 
-pub fn document() -> Document {
+/// The postmortem's parts, and the review's say in its status moves, whose
+/// links start with `origin`.
+pub fn document(origin: &str) -> Document {
     Document::new(vec![
         Arc::new(Head),
+        Arc::new(review::part::Review),
         Arc::new(Written(Section::Milestones)),
         Arc::new(Written(Section::Summary)),
         Arc::new(Written(Section::Impact)),
@@ -30,4 +33,6 @@ pub fn document() -> Document {
         Arc::new(playbooks::part::Checklists),
         Arc::new(Written(Section::Lessons)),
     ])
+    .with_workflow(review::ReviewWorkflow::new(), origin)
+    .with_margin(Arc::new(comments::margin::Comments))
 }

@@ -106,13 +106,15 @@ impl Application {
             wake: Arc::default(),
         };
         let artifact_reads = Arc::new(tokio::sync::Semaphore::new(config.cpu_threads.max(2)));
+        let webhooks = crate::notify::deliver::Deliverer::new(pool.clone(), &config);
         let state = AppState {
             artifact_reads,
+            webhooks,
             bulk_exports: crate::export::archive::turns(),
             pool,
             config: Arc::new(config),
+            document: crate::postmortem::document(&origin),
             origin: origin.into(),
-            document: crate::postmortem::document(),
             pages: Arc::default(),
             list_places: Arc::default(),
             users: Arc::default(),
@@ -145,10 +147,11 @@ impl Application {
         tracing::info!(address = %listener.local_addr()?, origin = %state.origin, "Debrief is listening");
 
         let mut tasks = JoinSet::new();
-        tasks.spawn(sweep_forever(state.pool.clone(), stop.clone()));
+        tasks.spawn(sweep_forever(state.pool.clone(), state.origin.clone(), stop.clone()));
         if state.config.analysis_worker {
             tasks.spawn(state.analyser.clone().run_until_stopped(stop.clone()));
         }
+        tasks.spawn(state.webhooks.clone().run_until_stopped(stop.clone()));
         tasks.spawn({
             let stop = stop.clone();
             async move {
@@ -204,6 +207,9 @@ pub fn router(state: AppState) -> Router {
         .merge(action_items::router())
         .merge(crate::playbooks::router())
         .merge(crate::wording::router())
+        .merge(crate::notify::router())
+        .merge(crate::review::router())
+        .merge(crate::comments::router())
         .merge(evidence::router(&state))
         .merge(admin)
         // Outermost first: the session, then who is signed in (kept for
@@ -212,6 +218,7 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(state.clone(), auth::signed_in::load_current_user))
+                .layer(middleware::from_fn_with_state(state.clone(), crate::notify::count_unread))
                 .layer(middleware::from_fn(keep_page_user))
                 .layer(middleware::from_fn_with_state(state.clone(), csrf::verify_csrf))
                 .layer(middleware::from_fn_with_state(max_body_bytes, text_guard::refuse_nul)),
@@ -382,7 +389,7 @@ pub async fn shutdown_signal() {
 
 /// Deletes expired sessions and forgotten login attempts now and then,
 /// until stopped. A failure (database away) is logged and retried later.
-async fn sweep_forever(pool: PgPool, stop: CancellationToken) {
+async fn sweep_forever(pool: PgPool, origin: Arc<str>, stop: CancellationToken) {
     use tower_sessions::ExpiredDeletion;
     let store = PostgresStore::new(pool.clone());
     loop {
@@ -391,6 +398,12 @@ async fn sweep_forever(pool: PgPool, stop: CancellationToken) {
         }
         if let Err(err) = auth::db::purge_login_attempts(&pool).await {
             tracing::warn!(error = %err, "could not purge old login attempts");
+        }
+        let today = time::OffsetDateTime::now_utc().date();
+        match crate::notify::overdue::notice(&pool, &origin, today).await {
+            Ok(0) => {}
+            Ok(noticed) => tracing::info!(items = noticed, "told owners of overdue action items"),
+            Err(err) => tracing::warn!(error = %err, "could not notice overdue action items"),
         }
         tokio::select! {
             _ = tokio::time::sleep(SWEEP_EVERY) => {}

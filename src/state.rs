@@ -38,6 +38,8 @@ pub struct AppState {
     pub artifact_reads: Arc<tokio::sync::Semaphore>,
     /// Turns to write a zip of reports (see `export::archive`).
     pub bulk_exports: Arc<tokio::sync::Semaphore>,
+    /// The webhook deliverer, woken when a change has queued word of itself.
+    pub webhooks: crate::notify::deliver::Deliverer,
 }
 
 impl FromRef<AppState> for PgPool {

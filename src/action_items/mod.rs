@@ -21,6 +21,7 @@ use crate::{
     auth::{db::User, domain::Role},
     error::{Result, WriteError},
     incidents::{revision, versioned},
+    notify::{self, Actor, Event, Kind},
     state::AppState,
     web::require_role,
 };
@@ -64,8 +65,35 @@ pub async fn add_item(
     let changes = [versioned::added(&item)];
     let summary = "Added an action item";
     revision::record_part(&mut tx, &state.document, incident_id, author.id, summary, &changes).await?;
+    if let Some(owner) = item.owner_id {
+        tell_owner(&mut tx, state, &item, owner, author).await?;
+    }
     tx.commit().await?;
+    state.webhooks.wake();
     Ok(item)
+}
+
+/// Tells `owner` that `item` is now theirs (nobody is told of their own).
+async fn tell_owner(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    item: &ActionItem,
+    owner: Uuid,
+    by: &User,
+) -> Result<()> {
+    let incident = crate::incidents::db::find_incident(&mut *tx, item.incident_id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let text = format!("{} gave you an action item on {}: {}", by.name, incident.reference, item.title);
+    let event = Event {
+        kind: Kind::ActionItemAssigned,
+        incident: &incident,
+        actor: Some(&Actor::from(by)),
+        recipients: vec![owner],
+        text,
+        path: format!("/incidents/{}#action-items", incident.reference),
+    };
+    notify::emit(tx, &state.origin, &event).await
 }
 
 /// Saves an item (of `incident`, when given) if it is still at `version`.
@@ -77,14 +105,33 @@ pub async fn edit_item(
     fields: &ActionItemFields,
     author: &User,
 ) -> std::result::Result<ActionItem, WriteError<ActionItem>> {
-    versioned::edit(state, incident, id, version, fields, author, |before: &ActionItem, after| {
-        if after.status != before.status {
-            format!("Marked an action item {}", after.status.label())
-        } else {
-            "Edited an action item".to_owned()
+    let mut reassigned = None;
+    let saved =
+        versioned::edit(state, incident, id, version, fields, author, |before: &ActionItem, after| {
+            if after.owner_id != before.owner_id {
+                reassigned = after.owner_id;
+            }
+            if after.status != before.status {
+                format!("Marked an action item {}", after.status.label())
+            } else {
+                "Edited an action item".to_owned()
+            }
+        })
+        .await?;
+    // Told once the change has landed; a failure to tell is not the edit's.
+    if let Some(owner) = reassigned {
+        let told = async {
+            let mut tx = state.pool.begin().await?;
+            tell_owner(&mut tx, state, &saved, owner, author).await?;
+            tx.commit().await?;
+            state.webhooks.wake();
+            Ok::<_, crate::error::AppError>(())
+        };
+        if let Err(err) = told.await {
+            tracing::warn!(error = %err, item = %saved.id, "the new owner of an action item was not told");
         }
-    })
-    .await
+    }
+    Ok(saved)
 }
 
 /// Deletes one item (of `incident`, when given).

@@ -12,7 +12,7 @@ use crate::{
     error::Result,
     incidents::{
         db::Incident,
-        document::{PartCtx, PartView, Records, TocEntry},
+        document::{Gap, PartCtx, PartView, Records, TocEntry},
         report::{ExportOptions, Report, ReportError, table},
     },
     state::AppState,
@@ -122,6 +122,13 @@ impl Records for ActionItems {
 
     fn history_text(record: &ActionItem) -> String {
         record.history_text()
+    }
+
+    fn gaps(records: &[ActionItem]) -> Vec<Gap> {
+        if !records.is_empty() {
+            return Vec::new();
+        }
+        vec![Gap { key: "action_item", anchor: KEY, text: "No action item is planned".into() }]
     }
 
     /// A table, one row per item, its owner named or given their role.

@@ -29,6 +29,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(action_items::api_router())
         .merge(crate::playbooks::api_router())
         .merge(crate::wording::api_router())
+        .merge(crate::notify::api_router())
+        .merge(crate::review::api_router())
+        .merge(crate::comments::api_router())
         .merge(crate::evidence::api_router(&state))
         // The token is checked first: nobody's body is read before that.
         .route_layer(middleware::from_fn_with_state(state.config.max_body_bytes, text_guard::refuse_nul))

@@ -11,7 +11,7 @@ use crate::{
     error::Result,
     incidents::{
         db::Incident,
-        document::{PartCtx, PartView, Records, TocEntry},
+        document::{Gap, PartCtx, PartView, Records, TocEntry},
         report::{ExportOptions, Report, ReportError, block},
     },
     state::AppState,
@@ -118,6 +118,13 @@ impl Records for Causes {
 
     fn history_text(record: &Cause) -> String {
         record.history_text()
+    }
+
+    fn gaps(records: &[Cause]) -> Vec<Gap> {
+        if records.iter().any(|cause| cause.kind == CauseKind::Root) {
+            return Vec::new();
+        }
+        vec![Gap { key: "root_cause", anchor: KEY, text: "No root cause is named".into() }]
     }
 
     /// Root causes first, then the trigger, then what contributed; each

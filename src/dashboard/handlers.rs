@@ -5,7 +5,10 @@ use axum::{
     response::Html,
 };
 
-use super::{db, views::DashboardPage};
+use super::{
+    db::{self, Cut},
+    views::DashboardPage,
+};
 use crate::{
     error::{Result, render},
     state::AppState,
@@ -27,7 +30,12 @@ pub async fn show_dashboard(
     let my_items = db::my_open_items(&state.pool, reader, today, SHOWN).await?;
     let drafts = db::my_drafts(&state.pool, reader, SHOWN).await?;
     let in_review = db::in_review(&state.pool, SHOWN).await?;
+    let (waiting, waiting_total) = crate::review::db::waiting_for(&state.pool, reader, SHOWN).await?;
+    let waiting = Cut { rows: waiting, total: waiting_total };
+    let (changes, changes_total) =
+        crate::review::db::changes_requested_of(&state.pool, reader, SHOWN).await?;
+    let changes = Cut { rows: changes, total: changes_total };
     let listed = state.list_places.page(&state.pool, SHOWN, 0).await?;
     let (incidents, total) = (listed.incidents, listed.total);
-    render(&DashboardPage { ctx, today, my_items, drafts, in_review, incidents, total })
+    render(&DashboardPage { ctx, today, my_items, drafts, in_review, waiting, changes, incidents, total })
 }

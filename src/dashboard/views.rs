@@ -4,7 +4,7 @@ use askama::Template;
 use time::Date;
 
 use super::db::{Cut, MyItems, ShortIncident};
-use crate::{incidents::db::IncidentListing, web::PageCtx};
+use crate::{incidents::db::IncidentListing, review::db::Waiting, web::PageCtx};
 
 #[derive(Template)]
 #[template(path = "dashboard/dashboard.html")]
@@ -18,6 +18,11 @@ pub struct DashboardPage {
     pub drafts: Cut<ShortIncident>,
     /// Incidents waiting for their review.
     pub in_review: Cut<ShortIncident>,
+    /// Reviews the reader was asked for and has not given, or postmortems
+    /// changed since they approved them.
+    pub waiting: Cut<Waiting>,
+    /// The reader's postmortems whose reviewers asked for changes.
+    pub changes: Cut<Waiting>,
     /// The latest incidents, newest first.
     pub incidents: Vec<IncidentListing>,
     pub total: i64,

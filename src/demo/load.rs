@@ -253,7 +253,7 @@ async fn insert_postmortem(
     postmortem: &Postmortem,
     cast: &[Uuid],
 ) -> Result<usize> {
-    let document = crate::postmortem::document();
+    let document = crate::postmortem::document("");
     let author = |index: CastIndex| cast[index.0];
     let opened_by = postmortem.opened_by().map(author).unwrap_or(cast[0]);
     // The one who writes the analysis and the one who reviews it: the next
@@ -380,7 +380,12 @@ async fn insert_postmortem(
         edit(tx, &document, incident_id, &[(Field::Status, Status::InReview.as_str())], opened_by).await?;
         history.date_last(tx, incident_id, day_after + Duration::days(1) + Duration::hours(16)).await?;
     }
+    if matches!(postmortem.status, Status::InReview | Status::Published) {
+        crate::review::db::ask(tx, incident_id, reviewer, opened_by).await?;
+    }
     if published {
+        let note = "Reads well: the timeline and the causes agree with the evidence.";
+        crate::review::db::insert_review(tx, incident_id, reviewer, "approve", note).await?;
         edit(tx, &document, incident_id, &[(Field::Status, Status::Published.as_str())], reviewer).await?;
         history.date_last(tx, incident_id, day_after + Duration::days(3) + Duration::hours(11)).await?;
     }

@@ -105,11 +105,17 @@ async fn import_api(
 pub struct ExportQuery {
     /// `roles` names people by their role instead of their name.
     names: Option<String>,
+    /// `1` adds the comments at the end.
+    comments: Option<String>,
 }
 
 impl ExportQuery {
     fn options(&self, state: &AppState) -> ExportOptions {
-        ExportOptions { roles: self.names.as_deref() == Some("roles"), origin: state.origin.to_string() }
+        ExportOptions {
+            roles: self.names.as_deref() == Some("roles"),
+            origin: state.origin.to_string(),
+            comments: matches!(self.comments.as_deref(), Some("1" | "true" | "yes")),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{
     db::{self, Incident},
-    domain::Field,
+    domain::{Field, Status},
     report::{ExportOptions, Report, front_matter},
 };
 use crate::{
@@ -42,6 +42,8 @@ pub const PART_HEADER: &str = "x-debrief-part";
 pub struct PartCtx {
     pub incident_id: Uuid,
     pub reference: String,
+    /// Who is reading.
+    pub reader: Option<Uuid>,
     pub csrf: String,
     /// The reader's zone: every time is shown in it.
     pub zone: Zone,
@@ -61,6 +63,7 @@ impl PartCtx {
         PartCtx {
             incident_id: incident.id,
             reference: incident.reference.clone(),
+            reader: page.user.as_ref().map(|user| user.id),
             csrf: page.csrf.clone(),
             zone: page.zone.clone(),
             editor,
@@ -83,6 +86,75 @@ pub struct TocEntry {
     pub title: &'static str,
     /// `14 events, 2 open hypotheses`; empty when there is nothing to count.
     pub count: String,
+}
+
+/// Something a part still lacks before the postmortem is reviewed: an
+/// empty section, no root cause, a hypothesis still open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// What a review rule names to require it: a section's name,
+    /// `root_cause`, `action_item`, `hypotheses`.
+    pub key: &'static str,
+    /// The part's anchor on the page.
+    pub anchor: &'static str,
+    /// "Trigger is empty", "2 hypotheses are still open".
+    pub text: String,
+}
+
+/// The review's say in a postmortem's moves from one status to another:
+/// registered with the [`Document`], so that every way of moving it (the
+/// page, the API's status call, a PATCH) is checked and told of alike.
+pub trait Workflow: Send + Sync + 'static {
+    /// Why `incident` may not become `to`, in words; empty when it may.
+    /// Called in the transaction of the move, with the incident locked.
+    fn refusals<'a>(
+        &'a self,
+        db: &'a mut PgConnection,
+        document: &'a Document,
+        incident: &'a Incident,
+        to: Status,
+    ) -> BoxFuture<'a, Result<Vec<String>>>;
+
+    /// `incident` has just moved from `from`, by `actor`, in this transaction.
+    fn moved<'a>(
+        &'a self,
+        db: &'a mut PgConnection,
+        origin: &'a str,
+        incident: &'a Incident,
+        from: Status,
+        actor: Uuid,
+    ) -> BoxFuture<'a, Result<()>>;
+}
+
+/// What is shown beside the parts of the page (the comments on each), as
+/// loaded for one reader: it is not a part of the document itself, so it
+/// is in no revision and, unless asked for, in no report.
+pub trait MarginView: Send + 'static {
+    /// What the table of contents adds to the part's line: `2 comments`.
+    fn count(&self, key: &str) -> String;
+
+    /// The HTML beside the part `key`, or nothing. CPU work (Markdown):
+    /// called on the CPU pool.
+    fn render(&self, key: &str) -> Result<String>;
+}
+
+/// The margin of the page, registered with the [`Document`].
+pub trait Margin: Send + Sync + 'static {
+    fn load<'a>(
+        &'a self,
+        state: &'a AppState,
+        incident: &'a Incident,
+        ctx: PartCtx,
+    ) -> BoxFuture<'a, Result<Box<dyn MarginView>>>;
+
+    /// The margin as the report shows it when asked for: its `##`
+    /// section, or nothing.
+    fn export<'a>(
+        &'a self,
+        db: &'a mut PgConnection,
+        incident: &'a Incident,
+        options: &'a ExportOptions,
+    ) -> BoxFuture<'a, Result<String>>;
 }
 
 /// One part, loaded for one reader, ready to render.
@@ -156,6 +228,15 @@ pub trait Part: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<(&'static str, serde_json::Value)>>> {
         Box::pin(async { Ok(None) })
     }
+
+    /// What the part still lacks for a review; nothing by default.
+    fn gaps<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        _incident: &'a Incident,
+    ) -> BoxFuture<'a, Result<Vec<Gap>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// A part made of records of the incident's own (timeline events,
@@ -188,6 +269,11 @@ pub trait Records: Send + Sync + 'static {
         report: &'a Report,
         author: Uuid,
     ) -> impl Future<Output = Result<()>> + Send + 'a;
+
+    /// What the records still lack for a review (see [`Part::gaps`]).
+    fn gaps(_records: &[Self::Record]) -> Vec<Gap> {
+        Vec::new()
+    }
 
     /// The part as one reader sees it.
     fn view(
@@ -255,17 +341,76 @@ impl<T: Records> Part for T {
             Ok(Some((T::JSON_NAME, serde_json::to_value(records).map_err(anyhow::Error::from)?)))
         })
     }
+
+    fn gaps<'a>(
+        &'a self,
+        db: &'a mut PgConnection,
+        incident: &'a Incident,
+    ) -> BoxFuture<'a, Result<Vec<Gap>>> {
+        Box::pin(async move { Ok(T::gaps(&T::list(db, incident.id).await?)) })
+    }
 }
 
-/// The parts of the postmortem, in reading order.
+/// The parts of the postmortem, in reading order, and what decides its
+/// moves from one status to another.
 #[derive(Clone)]
 pub struct Document {
     parts: Arc<[Arc<dyn Part>]>,
+    gate: Option<Arc<dyn Workflow>>,
+    margin: Option<Arc<dyn Margin>>,
+    /// Our origin, for the links the workflow sends out.
+    origin: Arc<str>,
 }
 
 impl Document {
     pub fn new(parts: Vec<Arc<dyn Part>>) -> Document {
-        Document { parts: parts.into() }
+        Document { parts: parts.into(), gate: None, margin: None, origin: Arc::from("") }
+    }
+
+    /// The document with what is shown beside its parts.
+    pub fn with_margin(self, margin: Arc<dyn Margin>) -> Document {
+        Document { margin: Some(margin), ..self }
+    }
+
+    /// The document with its `workflow`, whose links start with `origin`.
+    pub fn with_workflow(self, workflow: Arc<dyn Workflow>, origin: &str) -> Document {
+        Document { gate: Some(workflow), origin: origin.into(), ..self }
+    }
+
+    /// Why `incident` may not become `to` (see [`Workflow`]).
+    pub async fn refusals(
+        &self,
+        db: &mut PgConnection,
+        incident: &Incident,
+        to: Status,
+    ) -> Result<Vec<String>> {
+        match &self.gate {
+            Some(gate) => gate.refusals(db, self, incident, to).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Tells the workflow that `incident` has moved from `from`.
+    pub async fn moved(
+        &self,
+        db: &mut PgConnection,
+        incident: &Incident,
+        from: Status,
+        actor: Uuid,
+    ) -> Result<()> {
+        match &self.gate {
+            Some(gate) => gate.moved(db, &self.origin, incident, from, actor).await,
+            None => Ok(()),
+        }
+    }
+
+    /// What every part still lacks for a review, in reading order.
+    pub async fn gaps(&self, db: &mut PgConnection, incident: &Incident) -> Result<Vec<Gap>> {
+        let mut gaps = Vec::new();
+        for part in self.parts.iter() {
+            gaps.extend(part.gaps(&mut *db, incident).await?);
+        }
+        Ok(gaps)
     }
 
     pub fn part(&self, key: &str) -> Option<&Arc<dyn Part>> {
@@ -302,6 +447,9 @@ impl Document {
                 out.push_str(&section);
                 out.push('\n');
             }
+        }
+        if let Some(margin) = self.margin.as_ref().filter(|_| options.comments) {
+            out.push_str(&margin.export(&mut *db, incident, options).await?);
         }
         Ok(out.trim_end().to_owned() + "\n")
     }
@@ -495,11 +643,44 @@ pub async fn render_page(
 ) -> Result<Html<String>> {
     let views = state.document.load(state, &ctx, mode, &incident, replaced).await?;
     let editing = if ctx.is_editor() { mode.scope_on(incident.id).to_owned() } else { String::new() };
+    // The margin is shown while reading: editing has the page to itself.
+    let margin = match (&state.document.margin, editing.is_empty()) {
+        (Some(margin), true) => {
+            let ctx = PartCtx::new(&ctx, &incident, mode, "margin");
+            Some(margin.load(state, &incident, ctx).await?)
+        }
+        _ => None,
+    };
     state
         .cpu
         .run(move || {
-            let toc = views.iter().filter_map(|view| view.toc()).collect();
-            let parts = views.iter().map(|view| view.render()).collect::<Result<Vec<_>>>()?;
+            let toc = views
+                .iter()
+                .filter_map(|view| view.toc())
+                .map(|mut entry| {
+                    let noted = margin.as_ref().map(|margin| margin.count(entry.anchor)).unwrap_or_default();
+                    if !noted.is_empty() {
+                        entry.count =
+                            if entry.count.is_empty() { noted } else { format!("{}, {noted}", entry.count) };
+                    }
+                    entry
+                })
+                .collect();
+            let parts = views
+                .iter()
+                .map(|view| {
+                    let part = view.render()?;
+                    let beside = match &margin {
+                        Some(margin) => margin.render(view.key())?,
+                        None => String::new(),
+                    };
+                    Ok(if beside.is_empty() {
+                        part
+                    } else {
+                        format!("<div class=\"doc-row\">{part}{beside}</div>")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
             let page = IncidentPage { ctx, incident, parts, toc, editing };
             Ok(Html(page.render()?))
         })

@@ -103,6 +103,7 @@ pub async fn show_incident(
         path: ctx.path.clone(),
         today: ctx.zone.date_of(&time::OffsetDateTime::now_utc()),
         editing,
+        unread: ctx.unread,
     };
     if let Some(page) = state.pages.get(&key, stamp, &ctx.csrf) {
         return Ok(Html(page).into_response());

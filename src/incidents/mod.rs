@@ -153,6 +153,13 @@ pub async fn apply_edits(
     {
         errors.add(field.name(), message);
     }
+    if errors.is_empty() && next.status != current.status {
+        let refusals = document.refusals(&mut *tx, &current, next.status).await?;
+        if !refusals.is_empty() {
+            let to = next.status.label();
+            errors.add(Field::Status.name(), format!("It cannot be {to} yet: {}.", refusals.join("; ")));
+        }
+    }
     if !errors.is_empty() {
         return Err(EditError::Invalid(errors));
     }
@@ -171,7 +178,11 @@ pub async fn apply_edits(
     let saved = db::save_incident(&mut *tx, &next).await?;
     let summary = describe(&current, &saved, &changes);
     let after_publication = current.status == Status::Published;
-    revision::record(tx, document, current.id, author_id, &summary, &changes, after_publication).await?;
+    revision::record(&mut *tx, document, current.id, author_id, &summary, &changes, after_publication)
+        .await?;
+    if saved.status != current.status {
+        document.moved(&mut *tx, &saved, current.status, author_id).await?;
+    }
     Ok(saved)
 }
 

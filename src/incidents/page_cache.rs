@@ -45,6 +45,8 @@ pub struct PageKey {
     pub today: time::Date,
     /// What the reader is editing (`all`, a part's key), or empty.
     pub editing: String,
+    /// The reader's unread notifications, counted in the header.
+    pub unread: i64,
 }
 
 pub struct PageCache {
@@ -185,6 +187,7 @@ mod tests {
             path: "/incidents/INC-1".into(),
             today: time::macros::date!(2026 - 11 - 22),
             editing: String::new(),
+            unread: 0,
         }
     }
 

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 
 use super::{
     db::Incident,
-    document::{Part, PartCtx, PartView, TocEntry, incident_snapshot},
-    domain::{Field, Section, Status},
+    document::{Gap, Part, PartCtx, PartView, TocEntry, incident_snapshot},
+    domain::{Field, Section},
     report::{ExportOptions, block, table},
     revision::{self, ChangeCount, Revision},
     views::span,
@@ -33,7 +33,6 @@ pub struct HeadView {
 struct HeadHtml<'a> {
     ctx: &'a PartCtx,
     incident: &'a Incident,
-    moves: Vec<(Status, &'static str)>,
     changes: String,
     last_at: Option<OffsetDateTime>,
     after_publication: &'a [Revision],
@@ -106,15 +105,9 @@ impl PartView for HeadView {
     }
 
     fn render(&self) -> Result<String> {
-        let moves = match self.incident.status {
-            Status::Draft => vec![(Status::InReview, "Send for review")],
-            Status::InReview => vec![(Status::Published, "Publish"), (Status::Draft, "Back to draft")],
-            Status::Published => vec![(Status::InReview, "Reopen for review")],
-        };
         let html = HeadHtml {
             ctx: &self.ctx,
             incident: &self.incident,
-            moves,
             changes: changes_text(&self.changes),
             last_at: self.changes.last_at,
             after_publication: &self.after_publication,
@@ -172,6 +165,12 @@ impl WrittenHtml<'_> {
     fn is_impact(&self) -> bool {
         self.section == Section::Impact
     }
+
+    /// An empty section prompts its writers; readers, and everyone once it
+    /// is published, read that it was not written.
+    fn prompts(&self) -> bool {
+        self.ctx.editor && self.incident.status != super::domain::Status::Published
+    }
 }
 
 impl Part for Written {
@@ -197,6 +196,34 @@ impl Part for Written {
     ) -> BoxFuture<'a, Result<Box<dyn PartView>>> {
         let view = WrittenView { ctx, section: self.0, incident: incident.clone() };
         Box::pin(async move { Ok(Box::new(view) as Box<dyn PartView>) })
+    }
+
+    fn gaps<'a>(
+        &'a self,
+        _db: &'a mut PgConnection,
+        incident: &'a Incident,
+    ) -> BoxFuture<'a, Result<Vec<Gap>>> {
+        let section = self.0;
+        let gap = |text: String| Gap { key: section.name(), anchor: section.name(), text };
+        let gaps = if section == Section::Milestones {
+            let unset: Vec<String> = section.fields()[1..]
+                .iter()
+                .filter(|field| incident.text_of(**field).is_empty())
+                .map(|field| field.label().to_lowercase())
+                .collect();
+            match unset.as_slice() {
+                [] => Vec::new(),
+                [one] => vec![gap(format!("The {one} time is not set"))],
+                [rest @ .., last] => {
+                    vec![gap(format!("The {} and {last} times are not set", rest.join(", ")))]
+                }
+            }
+        } else if section.fields().iter().all(|field| incident.text_of(*field).trim().is_empty()) {
+            vec![gap(format!("{} is empty", section.title()))]
+        } else {
+            Vec::new()
+        };
+        Box::pin(async move { Ok(gaps) })
     }
 }
 

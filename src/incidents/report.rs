@@ -17,6 +17,8 @@ pub struct ExportOptions {
     pub roles: bool,
     /// Where the app is (`https://debrief.example.com`), for links back.
     pub origin: String,
+    /// The comments are added at the end.
+    pub comments: bool,
 }
 
 impl ExportOptions {

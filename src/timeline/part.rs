@@ -12,7 +12,7 @@ use crate::{
     error::Result,
     incidents::{
         db::Incident,
-        document::{PartCtx, PartView, Records, TocEntry},
+        document::{Gap, PartCtx, PartView, Records, TocEntry},
         domain::Field,
         report::{ExportOptions, Report, ReportError, table},
     },
@@ -216,6 +216,17 @@ impl Records for Timeline {
 
     fn history_text(record: &TimelineEvent) -> String {
         record.history_text()
+    }
+
+    fn gaps(records: &[TimelineEvent]) -> Vec<Gap> {
+        let open: Vec<&TimelineEvent> =
+            records.iter().filter(|event| event.hypothesis_status == Some(HypothesisStatus::Open)).collect();
+        let text = match open.as_slice() {
+            [] => return Vec::new(),
+            [one] => format!("A hypothesis is still open: “{}”", crate::web::path::shorten(&one.body)),
+            many => format!("{} hypotheses are still open", many.len()),
+        };
+        vec![Gap { key: "hypotheses", anchor: KEY, text }]
     }
 
     /// A table, one row per event; the event's Markdown in its cell.

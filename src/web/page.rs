@@ -24,7 +24,14 @@ pub struct PageCtx {
     pub path: String,
     /// The reader's zone: every time on the page is shown in it.
     pub zone: Zone,
+    /// The reader's unread notifications, for the header's count.
+    pub unread: i64,
 }
+
+/// The signed-in reader's unread notifications, counted for the header by
+/// the notifications' own layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Unread(pub i64);
 
 impl PageCtx {
     pub fn can(&self, role: Role) -> bool {
@@ -83,6 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
             },
             flashes: session::take_flashes(&session).await?,
             path: parts.uri.path().to_owned(),
+            unread: parts.extensions.get::<Unread>().map_or(0, |unread| unread.0),
         })
     }
 }

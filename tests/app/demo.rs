@@ -140,7 +140,7 @@ async fn each_demo_postmortem_has_the_history_its_team_wrote_it_in() {
 async fn a_demo_postmortems_last_revision_is_the_document_as_it_stands() {
     let app = TestApp::spawn().await;
     load(&app).await.unwrap();
-    let document = debrief::postmortem::document();
+    let document = debrief::postmortem::document("");
     let ids: Vec<uuid::Uuid> =
         sqlx::query_scalar("select id from incident order by number").fetch_all(&app.pool).await.unwrap();
 

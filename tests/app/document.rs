@@ -15,7 +15,9 @@ async fn the_page_opens_to_read_and_an_editor_switches_to_editing() {
     app.open_incident(&editor).await;
 
     let read = client.get_text(PAGE).await;
-    assert!(!read.contains("Add the event") && !read.contains("Send for review"), "read mode: no forms");
+    assert!(!read.contains("Add the event") && !read.contains("Edit details"), "read mode: no editing forms");
+    // The review is done while reading.
+    assert!(read.contains("data-testid=\"send-for-review\""), "{read}");
     assert!(read.contains("data-testid=\"edit-all\""), "an editor can switch to editing");
 
     let switched = client.get(&format!("{PAGE}?edit=timeline")).await;
@@ -23,7 +25,7 @@ async fn the_page_opens_to_read_and_an_editor_switches_to_editing() {
     assert_eq!(switched.headers()["location"], "/incidents/INC-1#timeline");
     let editing = client.get_text(PAGE).await;
     assert!(editing.contains("Add the event"), "the timeline is in edit mode");
-    assert!(!editing.contains("Send for review"), "the rest of the page is still read");
+    assert!(!editing.contains("Edit details"), "the rest of the page is still read");
     // The add form starts on the incident's day, not today.
     assert!(
         editing.contains("name=\"occurred_at\" type=\"datetime-local\" value=\"2026-11-20T14:00\""),

@@ -180,6 +180,16 @@ async fn the_workflow_goes_draft_review_published_one_step_at_a_time() {
         .submit("/incidents/INC-1", "/incidents/INC-1/status", &[("version", "1"), ("status", "in_review")])
         .await;
     assert_eq!(review.status(), 303);
+    // Publishing waits for what the rules of its severity ask, named.
+    let refused = client
+        .submit("/incidents/INC-1", "/incidents/INC-1/status", &[("version", "2"), ("status", "published")])
+        .await;
+    assert_eq!(refused.status(), 303);
+    let page = client.get_text("/incidents/INC-1").await;
+    assert!(page.contains("It cannot be published yet: Summary is empty;"), "{page}");
+    assert!(page.contains("data-testid=\"status\">in review<"), "{page}");
+    // A team whose rules ask nothing publishes at once.
+    sqlx::query("update review_rule set required = '{}', approvals = 0").execute(&app.pool).await.unwrap();
     let publish = client
         .submit("/incidents/INC-1", "/incidents/INC-1/status", &[("version", "2"), ("status", "published")])
         .await;
