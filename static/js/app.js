@@ -25,7 +25,7 @@ document.addEventListener("submit", (event) => {
   }
   if (section && section.id && !form.hasAttribute("data-plain") && form.method.toLowerCase() === "post" && window.fetch) {
     event.preventDefault();
-    submitInPlace(form, section);
+    submitInPlace(form, section, event.submitter);
   }
 });
 
@@ -82,13 +82,16 @@ document.addEventListener("click", (event) => {
 });
 
 /** Sends the form, then replaces its part with the part the server sends back. */
-async function submitInPlace(form, section) {
+async function submitInPlace(form, section, submitter) {
+  // Read before the buttons are disabled: the clicked one's name and value
+  // are part of what is sent (Approve or Ask for changes).
+  const body = new URLSearchParams(new FormData(form, submitter || null));
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => { button.disabled = true; });
   try {
     const response = await fetch(form.action, {
       method: "POST",
-      body: new URLSearchParams(new FormData(form)),
+      body,
       credentials: "same-origin",
       headers: { [PART_HEADER]: section.id },
     });

@@ -213,7 +213,9 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
 
         // It opens as a document to read: no editing controls, the contents beside it.
         let controls = browser
-            .find_all(Locator::Css("article.postmortem form, article.postmortem a.edit-link"))
+            .find_all(Locator::Css(
+                "article.postmortem .doc-part:not(#review) form, article.postmortem a.edit-link",
+            ))
             .await
             .unwrap();
         assert!(controls.is_empty(), "read mode shows no editing controls");
@@ -316,10 +318,16 @@ async fn an_editor_writes_a_whole_postmortem_and_a_viewer_reads_it_in_a_browser(
             assert!(!printed.contains(control), "{control} is not printed: {printed}");
         }
 
-        // Review, then publish.
-        click(&browser, "form[action='/incidents/INC-1/status'] button").await;
+        // Review, then publish: this team's rules ask for no second pair of eyes (the review
+        // itself has its own browser test).
+        sqlx::query("update review_rule set required = '{}', approvals = 0")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        click(&browser, "[data-testid=send-for-review]").await;
+        click(&browser, "[data-testid=confirm-send] button.button-primary").await;
         wait_for_text(&browser, "[data-testid=status]", "in review").await;
-        click(&browser, "form[action='/incidents/INC-1/status'] button.button-primary").await;
+        click(&browser, "[data-testid=publish]").await;
         wait_for_text(&browser, "[data-testid=status]", "published").await;
 
         // A viewer reads it, and cannot change it.
@@ -617,6 +625,123 @@ async fn wording_that_blames_is_pointed_out_while_typing_and_the_save_goes_throu
         }
         click(&browser, "form[action='/incidents/INC-1/edit/summary'] button[type=submit]").await;
         wait_for_text(&browser, "#summary", "the deploy failed to start").await;
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[tokio::test]
+async fn an_author_asks_a_review_the_reviewer_comments_and_asks_changes_then_approves_and_it_is_published() {
+    use debrief::auth::domain::Role;
+
+    /// Signs out whoever is signed in, then signs `user` in.
+    async fn switch_to(browser: &Client, app: &TestApp, user: &crate::helpers::TestUser) {
+        click(browser, "form[action='/logout'] button").await;
+        wait_for_text(browser, "h1", "Sign in").await;
+        sign_in(browser, app, &user.email, &user.password).await;
+    }
+
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let author = app.create_user(Role::Editor).await;
+    let reviewer = app.create_user(Role::Editor).await;
+    let token = app.api_token(&author).await;
+    let incident = json!({"title": "Search blips", "severity": "SEV4", "started_at": "2026-11-20T14:00:00Z",
+                          "summary": "Search answered slowly for 4 minutes."});
+    let response =
+        app.api(reqwest::Method::POST, "/api/v1/incidents", &token).json(&incident).send().await.unwrap();
+    assert_eq!(response.status(), 201, "the incident opens");
+    let created: serde_json::Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let event =
+        json!({"occurred_at": "2026-11-20T14:02:00Z", "kind": "alert", "body": "Search p99 alert fired"});
+    let path = format!("/api/v1/incidents/{id}/timeline");
+    let response = app.api(reqwest::Method::POST, &path, &token).json(&event).send().await.unwrap();
+    assert_eq!(response.status(), 201, "the event is added");
+    let mention = format!("@{}", author.email.split('@').next().unwrap());
+    let browser = driver.browser().await;
+
+    let steps = AssertUnwindSafe(async {
+        // The author asks the reviewer, then sends it for review.
+        sign_in(&browser, &app, &author.email, &author.password).await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        choose(&browser, "[data-testid=ask-reviewer] select[name=user_id]", &reviewer.id.to_string()).await;
+        click(&browser, "[data-testid=ask-reviewer] button[type=submit]").await;
+        wait_for_text(&browser, "[data-testid=reviewer]", "not reviewed yet").await;
+        click(&browser, "[data-testid=send-for-review]").await;
+        wait_for_text(&browser, "h1", "Send for review").await;
+        click(&browser, "[data-testid=confirm-send] button.button-primary").await;
+        wait_for_text(&browser, "[data-testid=status]", "in review").await;
+
+        // The reviewer comments on the timeline's event, then asks for changes.
+        switch_to(&browser, &app, &reviewer).await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        let margin = "aside.doc-margin[data-part=timeline]";
+        click(&browser, &format!("{margin} details[data-testid=new-comment] summary")).await;
+        // The event is the only thing in the timeline a comment may be on: the form carries it.
+        let on_event = element(&browser, &format!("{margin} input[type=hidden][name=target]"))
+            .await
+            .attr("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(on_event.starts_with("timeline_event:"), "{on_event}");
+        let comment = format!("Which dashboard showed this first? {mention}");
+        set(&browser, &format!("{margin} textarea[name=body]"), &comment).await;
+        click(&browser, &format!("{margin} details[data-testid=new-comment] button[type=submit]")).await;
+        let thread =
+            wait_for_text(&browser, "[data-testid=thread]", "Which dashboard showed this first?").await;
+        assert!(thread.contains("Search p99 alert"), "the thread says what it is on: {thread}");
+        let toc = wait_for_text(&browser, "[data-testid=toc] li[data-section=timeline]", "1 event").await;
+        assert!(toc.contains("1 comment"), "the open thread is counted: {toc}");
+        set(&browser, "#review-note", "Say which dashboard showed the alert first.").await;
+        click(&browser, "[data-testid=request-changes]").await;
+        wait_for_text(&browser, "[data-testid=reviewer]", "asked for changes").await;
+
+        // The author is told, resolves the thread and names the dashboard.
+        switch_to(&browser, &app, &author).await;
+        let unread = wait_for_text(&browser, "[data-testid=unread-count]", "").await;
+        assert!(unread.trim().parse::<u32>().is_ok_and(|n| n >= 1), "unread: {unread:?}");
+        wait_for_text(&browser, "[data-testid=changes-requested]", "INC-1").await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        wait_for_text(&browser, "[data-testid=thread]", "Which dashboard showed this first?").await;
+        click(&browser, "[data-testid=thread] [data-testid=resolve]").await;
+        element(&browser, "[data-testid=thread][data-resolved=true]").await;
+        click(&browser, "a.toc-edit[href='?edit=summary']").await;
+        click(&browser, "#summary a.edit-link").await;
+        set(
+            &browser,
+            "#field-summary",
+            "Search answered slowly for 4 minutes; the search latency dashboard showed it first.",
+        )
+        .await;
+        click(&browser, "form[action='/incidents/INC-1/edit/summary'] button.button-primary").await;
+        wait_for_text(&browser, "#summary", "the search latency dashboard showed it first").await;
+        click(&browser, "[data-testid=done-editing]").await;
+        wait_for_text(&browser, "[data-testid=edit-all]", "Edit").await;
+
+        // The reviewer sees what changed since, and approves.
+        switch_to(&browser, &app, &reviewer).await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        wait_for_text(&browser, "[data-testid=edited-since]", "edited since").await;
+        click(&browser, "[data-testid=approve]").await;
+        wait_for_text(&browser, "[data-testid=reviewer]", "approved").await;
+
+        // The author publishes it.
+        switch_to(&browser, &app, &author).await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        wait_for_text(&browser, "[data-testid=ready-to-publish]", "Ready to publish").await;
+        click(&browser, "[data-testid=publish]").await;
+        wait_for_text(&browser, "[data-testid=status]", "published").await;
+        browser.goto(&app.url("/incidents/INC-1")).await.unwrap();
+        wait_for_text(&browser, "[data-testid=status]", "published").await;
+        let toc = wait_for_text(&browser, "[data-testid=toc] li[data-section=timeline]", "1 event").await;
+        assert!(!toc.contains("comment"), "a resolved thread is not counted: {toc}");
+        let summary = wait_for_text(&browser, "#summary", "search latency dashboard").await;
+        assert!(summary.contains("showed it first"), "{summary}");
     });
     let outcome = steps.catch_unwind().await;
     browser.close().await.ok();
