@@ -20,6 +20,7 @@ use crate::{
     },
     evidence::store::ArtifactStore,
     startup::Application,
+    web::audit::{self, Action, Actor, AuditEvent},
 };
 
 pub const USAGE: &str = "\
@@ -154,22 +155,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let password = read_password()?;
             let password = NewPassword::parse(&password, None).map_err(|e| anyhow!("password: {e}"))?;
             let pool = db::connect_and_migrate(&config).await?;
-            let user = match auth::create_user(
-                &pool,
-                &auth::credentials::Hashing::for_tools(),
-                &email,
-                &name,
-                &password,
-                role,
-            )
-            .await
-            {
-                Ok(user) => user,
-                Err(InsertUserError::EmailTaken) => {
-                    bail!("a user with the email {} already exists", email.as_str())
-                }
-                Err(InsertUserError::Other(err)) => return Err(anyhow!("{err:#}")),
-            };
+            let user = create_user(&pool, &email, &name, &password, role).await?;
             pool.close().await;
             println!("Created {} <{}> as {}.", user.name, user.email, user.role);
             Ok(())
@@ -185,8 +171,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if user.disabled {
                 bail!("{} is disabled; enable the account first", email.as_str());
             }
-            let token =
-                auth::issue_api_token(&pool, user.id, &name).await.map_err(|err| anyhow!("{err:#}"))?;
+            let token = issue_token(&pool, &user, &name).await.map_err(|err| anyhow!("{err:#}"))?;
             pool.close().await;
             eprintln!("A token for {} (shown this once; keep it safe):", user.email);
             println!("{}", token.expose_secret());
@@ -221,6 +206,50 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 /// Where people sign in to the app this configuration serves.
+/// Creates the user, recorded in the audit trail as done by the command line.
+async fn create_user(
+    pool: &sqlx::PgPool,
+    email: &Email,
+    name: &DisplayName,
+    password: &NewPassword,
+    role: Role,
+) -> anyhow::Result<auth::db::User> {
+    let internal = |err: crate::error::AppError| anyhow!("{err:#}");
+    let mut tx = pool.begin().await?;
+    let hashing = auth::credentials::Hashing::for_tools();
+    let user = match auth::create_user(&mut *tx, &hashing, email, name, password, role).await {
+        Ok(user) => user,
+        Err(InsertUserError::EmailTaken) => bail!("a user with the email {} already exists", email.as_str()),
+        Err(InsertUserError::Other(err)) => return Err(internal(err)),
+    };
+    let cli = Actor::cli();
+    let event = AuditEvent::new(&cli, Action::UserCreated)
+        .target(audit::person(&user))
+        .detail(serde_json::json!({ "user_id": user.id, "role": user.role }));
+    audit::record(&mut *tx, &event).await.map_err(internal)?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// A new API token for `user`, recorded in the audit trail as made by the
+/// command line.
+async fn issue_token(
+    pool: &sqlx::PgPool,
+    user: &auth::db::User,
+    name: &TokenName,
+) -> crate::error::Result<secrecy::SecretString> {
+    let mut tx = pool.begin().await?;
+    let token = auth::issue_api_token(&mut *tx, user.id, name).await?;
+    let label = auth::db::token_label(name.as_str(), &auth::token_hint(&token));
+    let cli = Actor::cli();
+    let event = AuditEvent::new(&cli, Action::TokenCreated)
+        .target(label)
+        .detail(serde_json::json!({ "owner": audit::person(user) }));
+    audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
 fn sign_in_url(config: &Config) -> String {
     let origin = config.base_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
     format!("{}/login", origin.trim_end_matches('/'))

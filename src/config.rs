@@ -64,6 +64,12 @@ pub struct Config {
     pub webhook_backoff: Duration,
     /// Tries of one delivery before it is given up as failed (1 to 20).
     pub webhook_attempts: i32,
+    /// Days audit events are kept before the hourly prune deletes them;
+    /// `0` keeps them forever.
+    pub audit_retention_days: u32,
+    /// The bearer token `/metrics` asks for; without one, `/metrics` is
+    /// not served at all.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// How the pool talks to PostgreSQL.
@@ -185,6 +191,22 @@ impl Config {
             webhook_timeout: Duration::from_millis(env.parse_positive("DEBRIEF_WEBHOOK_TIMEOUT_MS", 10_000)?),
             webhook_backoff: Duration::from_millis(env.parse_positive("DEBRIEF_WEBHOOK_BACKOFF_MS", 30_000)?),
             webhook_attempts,
+            audit_retention_days: env.parse(
+                "DEBRIEF_AUDIT_RETENTION_DAYS",
+                "365",
+                "a whole number of days (0 keeps audit events forever)",
+            )?,
+            metrics_token: match env.get("DEBRIEF_METRICS_TOKEN").map(str::trim) {
+                None | Some("") => None,
+                Some(token) if token.len() < 16 => {
+                    return Err(ConfigError {
+                        name: "DEBRIEF_METRICS_TOKEN",
+                        value: "(hidden)".into(),
+                        reason: "expected at least 16 characters".into(),
+                    });
+                }
+                Some(token) => Some(SecretString::from(token.to_owned())),
+            },
             base_url,
             secure_cookies,
             max_upload_bytes: env.parse_positive("DEBRIEF_MAX_UPLOAD_BYTES", 256 * 1024 * 1024)?,
@@ -359,6 +381,13 @@ mod tests {
         assert_eq!(config.webhook_timeout, Duration::from_secs(10));
         assert_eq!(config.webhook_backoff, Duration::from_secs(30));
         assert_eq!(config.webhook_attempts, 8);
+        assert_eq!(config.audit_retention_days, 365);
+    }
+
+    #[test]
+    fn an_audit_retention_of_zero_days_keeps_events_forever() {
+        let forever = config(&[("DEBRIEF_AUDIT_RETENTION_DAYS", "0")]).unwrap();
+        assert_eq!(forever.audit_retention_days, 0);
     }
 
     #[test]
@@ -386,6 +415,8 @@ mod tests {
             ("DEBRIEF_CPU_THREADS", "many"),
             ("DEBRIEF_WEBHOOK_TIMEOUT_MS", "0"),
             ("DEBRIEF_WEBHOOK_ATTEMPTS", "21"),
+            ("DEBRIEF_AUDIT_RETENTION_DAYS", "a year"),
+            ("DEBRIEF_AUDIT_RETENTION_DAYS", "-1"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);

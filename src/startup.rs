@@ -110,12 +110,14 @@ impl Application {
         let state = AppState {
             artifact_reads,
             webhooks,
+            metrics: Arc::default(),
             bulk_exports: crate::export::archive::turns(),
             pool,
             config: Arc::new(config),
             document: crate::postmortem::document(&origin),
             origin: origin.into(),
             pages: Arc::default(),
+            insights: Arc::default(),
             list_places: Arc::default(),
             users: Arc::default(),
             hashing,
@@ -148,6 +150,8 @@ impl Application {
 
         let mut tasks = JoinSet::new();
         tasks.spawn(sweep_forever(state.pool.clone(), state.origin.clone(), stop.clone()));
+        let audit_retention = state.config.audit_retention_days;
+        tasks.spawn(crate::audit::prune_forever(state.pool.clone(), audit_retention, stop.clone()));
         if state.config.analysis_worker {
             tasks.spawn(state.analyser.clone().run_until_stopped(stop.clone()));
         }
@@ -193,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::router())
         .merge(auth::signed_in_router())
         .merge(accounts::router())
+        .route("/api-docs", get(api::docs::show_api_docs))
         .route_layer(middleware::from_fn_with_state(Role::Viewer, require_role));
     let admin = admin::router().route_layer(middleware::from_fn_with_state(Role::Admin, require_role));
     let pages = Router::new()
@@ -200,7 +205,9 @@ pub fn router(state: AppState) -> Router {
         .merge(signed_in)
         .merge(incidents::router())
         .merge(crate::search::router())
+        .merge(crate::insights::router())
         .merge(crate::export::router())
+        .merge(crate::audit::router())
         .merge(history::router())
         .merge(timeline::router())
         .merge(causes::router())
@@ -227,8 +234,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router(state.clone()))
+        // The contract, for tools: readable without a token.
+        .route("/api/v1/openapi.json", get(api::openapi::show_openapi))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::serve))
         .route("/static/{*path}", get(assets::serve_asset))
         .fallback(|| async { AppError::NotFound })
         .layer(
@@ -241,6 +251,7 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::measure))
                 .layer(set("content-security-policy", CSP))
                 .layer(set("x-content-type-options", "nosniff"))
                 .layer(set("x-frame-options", "DENY"))

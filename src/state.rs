@@ -38,6 +38,10 @@ pub struct AppState {
     pub artifact_reads: Arc<tokio::sync::Semaphore>,
     /// Turns to write a zip of reports (see `export::archive`).
     pub bulk_exports: Arc<tokio::sync::Semaphore>,
+    /// The figures `/metrics` serves.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The insights' figures as last computed (see `insights::cache`).
+    pub insights: Arc<crate::insights::cache::FiguresCache>,
     /// The webhook deliverer, woken when a change has queued word of itself.
     pub webhooks: crate::notify::deliver::Deliverer,
 }

@@ -20,6 +20,7 @@ use crate::{
     state::AppState,
     web::{
         CurrentUser, Flash, Form, FormErrors, PageCtx,
+        audit::{self, Action, Actor, AuditEvent},
         clock::{Zone, zone_names},
         session,
     },
@@ -59,6 +60,7 @@ pub struct PasswordForm {
 pub async fn update_password(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     session: Session,
     ctx: PageCtx,
     Form(form): Form<PasswordForm>,
@@ -76,7 +78,11 @@ pub async fn update_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
     let hash = state.hashing.hash(new_password.secret()).await?;
-    let version = db::set_password_hash(&state.pool, user.0.id, &hash).await?;
+    let mut tx = state.pool.begin().await?;
+    let version = db::set_password_hash(&mut *tx, user.0.id, &hash).await?;
+    let event = AuditEvent::new(&actor, Action::PasswordChanged).target(audit::person(&user.0));
+    audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
     state.users.forget(user.0.id);
     session::renew(&session, version).await?;
     tracing::info!(user_id = %user.0.id, "password changed");
@@ -97,6 +103,7 @@ pub struct TokenForm {
 pub async fn create_token(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     ctx: PageCtx,
     Form(form): Form<TokenForm>,
 ) -> Result<Response> {
@@ -106,7 +113,11 @@ pub async fn create_token(
         page.token_name = form.name;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
-    let token = auth::issue_api_token(&state.pool, user.0.id, &name).await?;
+    let mut tx = state.pool.begin().await?;
+    let token = auth::issue_api_token(&mut *tx, user.0.id, &name).await?;
+    let label = db::token_label(name.as_str(), &auth::token_hint(&token));
+    audit::record(&mut *tx, &AuditEvent::new(&actor, Action::TokenCreated).target(label)).await?;
+    tx.commit().await?;
     tracing::info!(user_id = %user.0.id, "API token created");
     let mut page = account_page(&state, ctx, &user, FormErrors::default()).await?;
     page.new_token = Some(token.expose_secret().to_owned());
@@ -122,12 +133,17 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     session: Session,
     Path(token_id): Path<Uuid>,
 ) -> Result<Response> {
-    if !db::revoke_api_token(&state.pool, user.0.id, token_id).await? {
-        return Err(AppError::NotFound);
-    }
+    let mut tx = state.pool.begin().await?;
+    let token = db::revoke_api_token(&mut *tx, user.0.id, token_id).await?.ok_or(AppError::NotFound)?;
+    let event = AuditEvent::new(&actor, Action::TokenRevoked)
+        .target(token.label())
+        .detail(serde_json::json!({ "token_id": token.id }));
+    audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
     session::push_flash(&session, Flash::success("The token has been revoked; it no longer works.")).await?;
     Ok(Redirect::to("/account").into_response())
 }

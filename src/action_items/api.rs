@@ -48,6 +48,16 @@ fn input_from(body: &serde_json::Map<String, Value>, base: &ActionItemInput) -> 
 
 /// `POST /api/v1/incidents/{id}/action_items`: 201 with the item.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/action_items",
+    tag = "action_items",
+    summary = "Add an action item",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::ActionItemInput,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::ActionItem), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn create_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -64,6 +74,16 @@ pub async fn create_item(
 
 /// `PATCH /api/v1/action_items/{id}`: any fields, with the item's `version`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/action_items/{id}",
+    tag = "action_items",
+    summary = "Update an action item",
+    params(crate::web::api_schemas::RecordId),
+    request_body = crate::web::api_schemas::ActionItemInput,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::ActionItem), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn update_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -85,6 +105,15 @@ pub async fn update_item(
 
 /// `DELETE /api/v1/action_items/{id}`: 204.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/action_items/{id}",
+    tag = "action_items",
+    summary = "Delete an action item",
+    params(crate::web::api_schemas::RecordId),
+    responses((status = 204, description = "Done"), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn delete_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
+use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -19,7 +20,11 @@ use crate::{
     },
     error::{AppError, Result, render},
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx,
+        audit::{self, Action, Actor, AuditEvent},
+        session,
+    },
 };
 
 async fn users_page(
@@ -52,6 +57,7 @@ pub struct NewUserForm {
 #[tracing::instrument(skip_all)]
 pub async fn create_user(
     State(state): State<AppState>,
+    actor: Actor,
     session: Session,
     ctx: PageCtx,
     Form(form): Form<NewUserForm>,
@@ -64,8 +70,14 @@ pub async fn create_user(
     let input =
         NewUserInput { email: form.email.trim().into(), name: form.name.trim().into(), role: form.role };
     if let (Some(email), Some(name), Some(role), Some(password)) = (email, name, role, password) {
-        match auth::create_user(&state.pool, &state.hashing, &email, &name, &password, role).await {
+        let mut tx = state.pool.begin().await?;
+        match auth::create_user(&mut *tx, &state.hashing, &email, &name, &password, role).await {
             Ok(user) => {
+                let event = AuditEvent::new(&actor, Action::UserCreated)
+                    .target(audit::person(&user))
+                    .detail(json!({ "user_id": user.id, "role": user.role }));
+                audit::record(&mut *tx, &event).await?;
+                tx.commit().await?;
                 tracing::info!(user_id = %user.id, role = %user.role, "user created");
                 let text = format!("{} can now sign in as {}.", user.name, user.role);
                 session::push_flash(&session, Flash::success(text)).await?;
@@ -89,6 +101,7 @@ pub struct RoleForm {
 #[tracing::instrument(skip_all)]
 pub async fn update_user_role(
     State(state): State<AppState>,
+    actor: Actor,
     session: Session,
     Path(user_id): Path<Uuid>,
     Form(form): Form<RoleForm>,
@@ -101,6 +114,12 @@ pub async fn update_user_role(
         ensure_another_admin(&mut tx).await?;
     }
     db::set_role(&mut *tx, user_id, role).await?;
+    if user.role != role {
+        let event = AuditEvent::new(&actor, Action::RoleChanged)
+            .target(audit::person(&user))
+            .detail(json!({ "user_id": user.id, "from": user.role, "to": role }));
+        audit::record(&mut *tx, &event).await?;
+    }
     tx.commit().await?;
     state.users.forget(user_id);
     tracing::info!(user_id = %user_id, role = %role, "role changed");
@@ -114,6 +133,7 @@ pub async fn update_user_role(
 pub async fn disable_user(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
+    actor: Actor,
     session: Session,
     Path(user_id): Path<Uuid>,
 ) -> Result<Response> {
@@ -127,6 +147,9 @@ pub async fn disable_user(
         ensure_another_admin(&mut tx).await?;
     }
     db::set_disabled(&mut *tx, user_id, true).await?;
+    if !user.disabled {
+        record_user_change(&mut tx, &actor, Action::UserDisabled, &user).await?;
+    }
     tx.commit().await?;
     state.users.forget(user_id);
     tracing::info!(user_id = %user_id, "user disabled");
@@ -139,15 +162,33 @@ pub async fn disable_user(
 #[tracing::instrument(skip_all)]
 pub async fn enable_user(
     State(state): State<AppState>,
+    actor: Actor,
     session: Session,
     Path(user_id): Path<Uuid>,
 ) -> Result<Response> {
-    let user = db::find_user(&state.pool, user_id).await?.ok_or(AppError::NotFound)?;
-    db::set_disabled(&state.pool, user_id, false).await?;
+    let mut tx = state.pool.begin().await?;
+    let user = db::find_user(&mut *tx, user_id).await?.ok_or(AppError::NotFound)?;
+    db::set_disabled(&mut *tx, user_id, false).await?;
+    if user.disabled {
+        record_user_change(&mut tx, &actor, Action::UserEnabled, &user).await?;
+    }
+    tx.commit().await?;
     state.users.forget(user_id);
     tracing::info!(user_id = %user_id, "user enabled");
     session::push_flash(&session, Flash::success(format!("{} can sign in again.", user.name))).await?;
     Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// Records a change made to `user`'s account, in the change's transaction.
+async fn record_user_change(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    action: Action,
+    user: &auth::db::User,
+) -> Result<()> {
+    let event =
+        AuditEvent::new(actor, action).target(audit::person(user)).detail(json!({ "user_id": user.id }));
+    audit::record(tx, &event).await
 }
 
 /// Serialises changes that could remove the last admin.

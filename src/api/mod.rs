@@ -2,7 +2,9 @@
 //! it never reads the session cookie, so it needs no CSRF token.
 
 pub mod auth;
+pub mod docs;
 pub mod handlers;
+pub mod openapi;
 
 use axum::{Router, middleware, routing::get};
 
@@ -23,7 +25,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(me)
         .merge(incidents::api_router())
         .merge(crate::search::api_router())
+        .merge(crate::insights::api_router())
         .merge(crate::export::api_router())
+        .merge(crate::audit::api_router())
         .merge(timeline::api_router())
         .merge(causes::api_router())
         .merge(action_items::api_router())

@@ -1,6 +1,6 @@
 //! SQL for users, API tokens, setup tokens and login attempts.
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -187,9 +187,24 @@ pub struct ApiToken {
     pub name: String,
     pub token_hint: String,
     pub created_at: OffsetDateTime,
+    pub first_used_at: Option<OffsetDateTime>,
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
 }
+
+impl ApiToken {
+    /// The token as the audit trail names it: `"ci" (dbr_ab12…)`.
+    pub fn label(&self) -> String {
+        token_label(&self.name, &self.token_hint)
+    }
+}
+
+/// A token as the audit trail names it, from its name and hint.
+pub fn token_label(name: &str, hint: &str) -> String {
+    format!("\"{name}\" ({hint})")
+}
+
+const TOKEN_COLUMNS: &str = "id, name, token_hint, created_at, first_used_at, last_used_at, revoked_at";
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_api_token(
@@ -214,34 +229,84 @@ pub async fn insert_api_token(
 
 #[tracing::instrument(skip_all)]
 pub async fn list_api_tokens(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ApiToken>> {
-    let sql = "select id, name, token_hint, created_at, last_used_at, revoked_at from api_token \
-               where user_id = $1 order by revoked_at is not null, created_at desc";
-    Ok(sqlx::query_as(sql).bind(user_id).fetch_all(db).await?)
-}
-
-/// Revokes one of the user's own tokens; false when there is no such live token.
-#[tracing::instrument(skip_all)]
-pub async fn revoke_api_token(db: impl PgExecutor<'_>, user_id: Uuid, token_id: Uuid) -> Result<bool> {
-    let sql = "update api_token set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null";
-    let done = sqlx::query(sql).bind(token_id).bind(user_id).execute(db).await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// The live user behind a live token, noting when the token was last used.
-#[tracing::instrument(skip_all)]
-pub async fn find_user_by_token(pool: &PgPool, digest: &[u8]) -> Result<Option<User>> {
-    // One round trip: the touch (at most one write a minute per token, not
-    // one per call) rides along with the read.
     let sql = format!(
-        "with touched as (update api_token set last_used_at = now() \
-                          where token_digest = $1 and revoked_at is null \
-                            and (last_used_at is null or last_used_at < now() - interval '1 minute')) \
-         select {} from api_token t join app_user u on u.id = t.user_id \
+        "select {TOKEN_COLUMNS} from api_token where user_id = $1 order by revoked_at is not null, created_at desc"
+    );
+    Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(db).await?)
+}
+
+/// Revokes one of the user's own tokens and returns it; `None` when there
+/// is no such live token.
+#[tracing::instrument(skip_all)]
+pub async fn revoke_api_token(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    token_id: Uuid,
+) -> Result<Option<ApiToken>> {
+    let sql = format!(
+        "update api_token set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null \
+         returning {TOKEN_COLUMNS}"
+    );
+    Ok(sqlx::query_as(&sql).bind(token_id).bind(user_id).fetch_optional(db).await?)
+}
+
+/// A live token as a request presents it, with its user.
+#[derive(Debug, Clone)]
+pub struct PresentedToken {
+    pub user: User,
+    pub id: Uuid,
+    /// `"name" (hint)`, for the audit trail.
+    pub label: String,
+    /// Whether its use is to be noted: never noted, or not in the last minute.
+    pub touch_due: bool,
+}
+
+/// The live token with this digest, and its user.
+#[tracing::instrument(skip_all)]
+pub async fn find_user_by_token(db: impl PgExecutor<'_>, digest: &[u8]) -> Result<Option<PresentedToken>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        token_id: Uuid,
+        token_name: String,
+        token_hint: String,
+        touch_due: bool,
+    }
+    let sql = format!(
+        "select {}, t.id as token_id, t.name as token_name, t.token_hint, \
+                (t.last_used_at is null or t.last_used_at < now() - interval '1 minute') as touch_due \
+         from api_token t join app_user u on u.id = t.user_id \
          where t.token_digest = $1 and t.revoked_at is null",
         USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
     );
-    let row = sqlx::query_as::<_, UserRow>(&sql).bind(digest).fetch_optional(pool).await?;
-    row.map(User::try_from).transpose()
+    let Some(row) = sqlx::query_as::<_, Row>(&sql).bind(digest).fetch_optional(db).await? else {
+        return Ok(None);
+    };
+    Ok(Some(PresentedToken {
+        user: User::try_from(row.user)?,
+        id: row.token_id,
+        label: token_label(&row.token_name, &row.token_hint),
+        touch_due: row.touch_due,
+    }))
+}
+
+/// Notes that the token was used, at most once a minute (so the API's hot
+/// path does not write on every call). `Some(true)` when this was its first
+/// use ever, `Some(false)` for a later one, `None` when another request
+/// noted it within the minute.
+#[tracing::instrument(skip_all)]
+pub async fn note_token_use(db: impl PgExecutor<'_>, token_id: Uuid) -> Result<Option<bool>> {
+    // `was` is read from the snapshot, ahead of this update: it tells
+    // whether the token had been used. Of two first uses at once, the
+    // second waits for the first's row lock, then finds the minute's guard
+    // false and notes nothing, so a first use is noted once.
+    let sql = "update api_token t set last_used_at = now(), first_used_at = coalesce(t.first_used_at, now()) \
+               from (select id, first_used_at from api_token where id = $1) was \
+               where t.id = was.id and t.revoked_at is null \
+                 and (t.last_used_at is null or t.last_used_at < now() - interval '1 minute') \
+               returning was.first_used_at is null";
+    Ok(sqlx::query_scalar(sql).bind(token_id).fetch_optional(db).await?)
 }
 
 #[tracing::instrument(skip_all)]

@@ -7,6 +7,7 @@ use axum::{
 };
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde_json::json;
 use tower_sessions::Session;
 
 use super::{
@@ -18,7 +19,13 @@ use super::{
 use crate::{
     error::{AppError, Result, render},
     state::AppState,
-    web::{Flash, Form, FormErrors, PageCtx, client_addr::ClientIp, current_user::safe_next, session},
+    web::{
+        Flash, Form, FormErrors, PageCtx,
+        audit::{self, Action, Actor, AuditEvent},
+        client_addr::ClientIp,
+        current_user::safe_next,
+        session,
+    },
 };
 
 const WRONG_CREDENTIALS: &str = "That email and password do not match an account.";
@@ -58,13 +65,14 @@ pub struct LoginForm {
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    ClientIp(client_ip): ClientIp,
+    ClientIp(address): ClientIp,
     session: Session,
     ctx: PageCtx,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
-    let client_ip = client_ip.to_string();
+    let client_ip = address.to_string();
+    let claimed = Actor::claimed(&email, address);
     let refuse = |ctx: PageCtx, status: StatusCode, error: String| -> Result<Response> {
         let page = LoginPage {
             ctx,
@@ -78,6 +86,9 @@ pub async fn login(
     let attempt = match throttle::admit(&state.pool, &email, &client_ip).await {
         Ok(attempt) => attempt,
         Err(AppError::TooManyRequests { retry_after_secs }) => {
+            let event = AuditEvent::new(&claimed, Action::SigninThrottled)
+                .detail(json!({ "retry_after_secs": retry_after_secs }));
+            audit::record(&state.pool, &event).await?;
             let minutes = retry_after_secs.div_ceil(60);
             let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
             let mut response = refuse(ctx, StatusCode::TOO_MANY_REQUESTS, message)?;
@@ -105,22 +116,34 @@ pub async fn login(
         Some(user) if verified && !user.disabled => user,
         Some(user) if verified => {
             tracing::info!(user_id = %user.id, "sign-in refused: the account is disabled");
+            record_refusal(&state, &claimed, "account disabled").await?;
             return refuse(ctx, StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
         }
-        _ => {
+        found => {
             tracing::info!("sign-in refused: wrong email or password");
+            let reason = if found.is_some() { "wrong password" } else { "unknown email" };
+            record_refusal(&state, &claimed, reason).await?;
             return refuse(ctx, StatusCode::UNAUTHORIZED, WRONG_CREDENTIALS.into());
         }
     };
     throttle::succeeded(&state.pool, attempt).await?;
+    audit::record(&state.pool, &AuditEvent::new(&Actor::user(&user, Some(address)), Action::Signin)).await?;
     session::sign_in(&session, &user).await?;
     tracing::info!(user_id = %user.id, "signed in");
     Ok(Redirect::to(safe_next(&form.next)).into_response())
 }
 
+/// A refused sign-in, for the audit trail: what was typed as the email,
+/// from where, and why (only admins read it).
+async fn record_refusal(state: &AppState, claimed: &Actor, reason: &str) -> Result<()> {
+    let event = AuditEvent::new(claimed, Action::SigninFailed).detail(json!({ "reason": reason }));
+    audit::record(&state.pool, &event).await
+}
+
 /// `POST /logout`
 #[tracing::instrument(skip_all)]
-pub async fn logout(session: Session) -> Result<Response> {
+pub async fn logout(State(state): State<AppState>, actor: Actor, session: Session) -> Result<Response> {
+    audit::record(&state.pool, &AuditEvent::new(&actor, Action::Signout)).await?;
     session::sign_out(&session).await?;
     session::push_flash(&session, Flash::info("You have signed out.")).await?;
     Ok(Redirect::to("/login").into_response())
@@ -150,6 +173,7 @@ pub struct SetupForm {
 #[tracing::instrument(skip_all)]
 pub async fn setup(
     State(state): State<AppState>,
+    ClientIp(address): ClientIp,
     session: Session,
     ctx: PageCtx,
     Form(form): Form<SetupForm>,
@@ -183,6 +207,11 @@ pub async fn setup(
     }
     let admin = super::create_user(&mut *tx, &state.hashing, &email, &name, &password, Role::Admin).await?;
     db::delete_setup_tokens(&mut *tx).await?;
+    let actor = Actor::user(&admin, Some(address));
+    let event = AuditEvent::new(&actor, Action::UserCreated)
+        .target(audit::person(&admin))
+        .detail(json!({ "user_id": admin.id, "role": admin.role, "via": "setup" }));
+    audit::record(&mut *tx, &event).await?;
     tx.commit().await?;
 
     tracing::info!(user_id = %admin.id, "first admin created through setup");

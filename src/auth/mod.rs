@@ -54,7 +54,12 @@ pub async fn issue_api_token(
 ) -> Result<SecretString> {
     let token = credentials::new_api_token();
     let secret = token.expose_secret();
-    let hint: String = secret.chars().take(credentials::API_TOKEN_PREFIX.len() + 4).collect();
-    db::insert_api_token(db, user_id, name, &credentials::token_digest(secret), &format!("{hint}…")).await?;
+    db::insert_api_token(db, user_id, name, &credentials::token_digest(secret), &token_hint(&token)).await?;
     Ok(token)
+}
+
+/// What is kept of a token to tell it apart: its first characters.
+pub fn token_hint(token: &SecretString) -> String {
+    let hint: String = token.expose_secret().chars().take(credentials::API_TOKEN_PREFIX.len() + 4).collect();
+    format!("{hint}…")
 }

@@ -53,6 +53,16 @@ fn input_from(body: &serde_json::Map<String, Value>, base: CauseInput) -> Result
 
 /// `POST /api/v1/incidents/{id}/causes`: 201 with the cause.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/causes",
+    tag = "causes",
+    summary = "Add a cause",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::CauseInput,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Cause), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn create_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -69,6 +79,16 @@ pub async fn create_cause(
 
 /// `PATCH /api/v1/causes/{id}`: any fields, with the cause's `version`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/causes/{id}",
+    tag = "causes",
+    summary = "Update a cause",
+    params(crate::web::api_schemas::RecordId),
+    request_body = crate::web::api_schemas::CauseInput,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Cause), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn update_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -96,6 +116,15 @@ pub async fn update_cause(
 
 /// `DELETE /api/v1/causes/{id}`: 204.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/causes/{id}",
+    tag = "causes",
+    summary = "Delete a cause",
+    params(crate::web::api_schemas::RecordId),
+    responses((status = 204, description = "Done"), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn delete_cause(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

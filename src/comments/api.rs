@@ -21,6 +21,15 @@ type Body = std::result::Result<Json<serde_json::Map<String, Value>>, JsonReject
 /// `GET /api/v1/incidents/{id}/comments`: `{"comments":[...]}`, oldest
 /// first; a reply carries its thread's `parent_id`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}/comments",
+    tag = "comments",
+    summary = "An incident's comments",
+    params(crate::web::api_schemas::IncidentId),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::CommentList), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
@@ -41,6 +50,16 @@ fn string<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'
 /// `target_id`, optional `parent_id` (a reply takes its thread's target);
 /// 201 with the comment.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/comments",
+    tag = "comments",
+    summary = "Comment on a part",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::NewComment,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Comment), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -67,6 +86,16 @@ pub async fn create(
 /// `PATCH /api/v1/comments/{id}`: `{"resolved":bool}` resolves or reopens
 /// its thread; `{"body"}` edits it (its author only).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    summary = "Edit or resolve a comment",
+    params(crate::web::api_schemas::RecordId),
+    request_body = crate::web::api_schemas::CommentChanges,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Comment), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

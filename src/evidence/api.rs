@@ -33,6 +33,16 @@ pub fn artifact_json(artifact: &Artifact, analysis: Option<Value>) -> Value {
 /// several) and optional `note` and `timeline_event_id`; 201 with the
 /// artifact, or with `{"artifacts": [...]}` for several files.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/artifacts",
+    tag = "artifacts",
+    summary = "Upload an artifact",
+    params(crate::web::api_schemas::IncidentId),
+    request_body(content = crate::web::api_schemas::ArtifactUpload, content_type = "multipart/form-data"),
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::ArtifactCreated), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn upload(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -43,7 +53,9 @@ pub async fn upload(
         AppError::UnsupportedMediaType("Send the upload as multipart/form-data with a file field.".into())
     })?;
     let limit = state.config.max_upload_bytes;
-    let received = upload::receive(&mut multipart, &state.analyser.store, limit, TokenCheck::Done).await?;
+    let received =
+        upload::receive(&mut multipart, &state.analyser.store, limit, TokenCheck::Done, &state.metrics)
+            .await?;
     let artifacts = upload::attach(&state, incident.id, received, user.0.id).await?;
     super::record_attached(&state, incident.id, &artifacts, &user.0).await?;
     let mut shown = Vec::with_capacity(artifacts.len());
@@ -62,6 +74,15 @@ pub async fn upload(
 /// `GET /api/v1/artifacts/{id}`: the artifact with its analysis (`null`
 /// while `analysis_status` is `pending`).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}",
+    tag = "artifacts",
+    summary = "An artifact and its analysis",
+    params(crate::web::api_schemas::RecordId, crate::web::api_schemas::SampleType),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Artifact), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn show_artifact(
     State(state): State<AppState>,
     RecordId(id): RecordId,
@@ -80,6 +101,15 @@ pub struct SampleTypeQuery {
 
 /// `GET /api/v1/artifacts/{base}/diff/{target}`: target minus base.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{base}/diff/{target}",
+    tag = "artifacts",
+    summary = "Target minus base",
+    params(("base" = Uuid, Path, description = "The base artifact"), ("target" = Uuid, Path, description = "The target artifact"), crate::web::api_schemas::SampleType),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::ArtifactDiff), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn diff(
     State(state): State<AppState>,
     Path((base, target)): Path<(String, String)>,
@@ -110,6 +140,15 @@ async fn with_analysis(state: &AppState, id: uuid::Uuid) -> Result<(Artifact, Op
 /// a profile narrowed as pprof's flags narrow it, with its labels breakdown
 /// and the callers and callees of the functions `peek` matches.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}/profile",
+    tag = "artifacts",
+    summary = "A profile's view for one sample type",
+    params(crate::web::api_schemas::RecordId, crate::web::api_schemas::SampleType),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::ProfileView), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn profile(
     State(state): State<AppState>,
     RecordId(id): RecordId,

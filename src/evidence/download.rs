@@ -30,6 +30,15 @@ pub async fn download_page(
 
 /// `GET /api/v1/artifacts/{id}/raw`
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}/raw",
+    tag = "artifacts",
+    summary = "The original bytes",
+    params(crate::web::api_schemas::RecordId),
+    responses((status = 200, description = "OK", body = Vec<u8>, content_type = "application/octet-stream"), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn download_api(State(state): State<AppState>, RecordId(id): RecordId) -> Result<Response> {
     send(&state, db::find_artifact(&state.pool, id).await?.ok_or(AppError::NotFound)?).await
 }

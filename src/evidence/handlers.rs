@@ -44,7 +44,8 @@ pub async fn upload(
         None => TokenCheck::Done,
     };
     let limit = state.config.max_upload_bytes;
-    let received = upload::receive(&mut multipart, &state.analyser.store, limit, check).await?;
+    let received =
+        upload::receive(&mut multipart, &state.analyser.store, limit, check, &state.metrics).await?;
     let artifacts = upload::attach(&state, incident.id, received, user.0.id).await?;
     super::record_attached(&state, incident.id, &artifacts, &user.0).await?;
     let flash = match artifacts.as_slice() {

@@ -51,6 +51,7 @@ pub async fn receive(
     store: &ArtifactStore,
     limit: u64,
     check: TokenCheck<'_>,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<Upload> {
     let mut upload = Upload::default();
     let mut token_ok = matches!(check, TokenCheck::Done);
@@ -97,6 +98,7 @@ pub async fn receive(
                 }
                 let mut spool = store.spool(limit).await.map_err(store_error)?;
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    metrics.uploaded(chunk.len());
                     spool.write(&chunk).await.map_err(store_error)?;
                 }
                 let spooled = spool.finish().await.map_err(store_error)?;

@@ -16,7 +16,10 @@ use crate::{
         revision,
     },
     state::AppState,
-    web::clock::parse_moment,
+    web::{
+        audit::{self, Action, Actor, AuditEvent},
+        clock::parse_moment,
+    },
 };
 
 /// The fields a report's front matter and marked text give the incident.
@@ -132,9 +135,9 @@ fn fill(incident: &mut Incident, fields: Fields, report: &Report) -> Result<(), 
     Ok(())
 }
 
-/// Creates an incident from `text`, by `author`; nothing when the report
-/// cannot be read.
-pub async fn import(state: &AppState, author: Uuid, text: &str) -> Result<Incident> {
+/// Creates an incident from `text`, by `author` (as `actor` for the audit
+/// trail); nothing when the report cannot be read.
+pub async fn import(state: &AppState, author: Uuid, actor: &Actor, text: &str) -> Result<Incident> {
     let report = Report::parse(text)?;
     let fields = read_fields(&report)?;
     let mut tx = state.pool.begin().await?;
@@ -146,6 +149,10 @@ pub async fn import(state: &AppState, author: Uuid, text: &str) -> Result<Incide
     state.document.import(&mut tx, Some(&incident), &report, author).await?;
     let summary = "Imported the postmortem from a Markdown report";
     revision::record(&mut tx, &state.document, incident.id, author, summary, &[], false).await?;
+    let event = AuditEvent::new(actor, Action::Import)
+        .target(incident.reference.clone())
+        .detail(serde_json::json!({ "incident_id": incident.id, "bytes": text.len() }));
+    audit::record(&mut *tx, &event).await?;
     tx.commit().await?;
     tracing::info!(incident = %incident.reference, "incident imported from a report");
     db::find_incident(&state.pool, incident.id).await?.ok_or(AppError::NotFound)

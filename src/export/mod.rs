@@ -10,13 +10,14 @@ pub mod import;
 use askama::Template;
 use axum::{
     Extension, Json, Router,
-    extract::{Query, State},
+    extract::{Query, RawQuery, State},
     http::{HeaderValue, StatusCode, header},
     middleware,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::{
     auth::domain::Role,
@@ -24,7 +25,12 @@ use crate::{
     incidents::{db::Incident, path::IncidentPath, report::ExportOptions},
     search::SearchParams,
     state::AppState,
-    web::{CurrentUser, Form, PageCtx, clock::Zone, require_role},
+    web::{
+        CurrentUser, Form, PageCtx,
+        audit::{self, Action, Actor, AuditEvent},
+        clock::Zone,
+        require_role,
+    },
 };
 
 /// Pages: the report, for anyone who may read the postmortem; importing
@@ -76,10 +82,11 @@ struct ImportInput {
 async fn import_page(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     ctx: PageCtx,
     Form(input): Form<ImportInput>,
 ) -> Result<Response> {
-    match import::import(&state, user.0.id, &input.report).await {
+    match import::import(&state, user.0.id, &actor, &input.report).await {
         Ok(incident) => Ok(Redirect::to(&format!("/incidents/{}", incident.reference)).into_response()),
         Err(AppError::Unprocessable(problem)) => {
             let page = ImportPage { ctx, report: input.report, problem: Some(problem) };
@@ -91,12 +98,22 @@ async fn import_page(
 
 /// `POST /api/v1/import`: the report as the body (`text/markdown`); 201
 /// with the new incident.
+#[utoipa::path(
+    post,
+    path = "/api/v1/import",
+    tag = "export",
+    summary = "Import a Markdown report as a new incident",
+    request_body(content = String, content_type = "text/markdown"),
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 async fn import_api(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     body: String,
 ) -> Result<(StatusCode, Json<Incident>)> {
-    let incident = import::import(&state, user.0.id, &body).await?;
+    let incident = import::import(&state, user.0.id, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(incident)))
 }
 
@@ -125,21 +142,47 @@ impl ExportQuery {
 #[tracing::instrument(skip_all)]
 async fn export_archive_page(
     State(state): State<AppState>,
+    actor: Actor,
     ctx: PageCtx,
+    RawQuery(raw): RawQuery,
     Query(params): Query<SearchParams>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response> {
-    archive_of(&state, &params, &ctx.zone, query.options(&state)).await
+    let response = archive_of(&state, &params, &ctx.zone, query.options(&state)).await?;
+    record_archive(&state, &actor, raw).await?;
+    Ok(response)
 }
 
 /// `GET /api/v1/export.zip?<search>[&names=roles]`: the same, dates in UTC.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/export.zip",
+    tag = "export",
+    summary = "The reports of the incidents found, as a zip",
+    params(crate::web::api_schemas::SearchFilters, crate::web::api_schemas::ExportNames),
+    responses((status = 200, description = "OK", body = Vec<u8>, content_type = "application/zip"), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 async fn export_archive_api(
     State(state): State<AppState>,
+    actor: Actor,
+    RawQuery(raw): RawQuery,
     Query(params): Query<SearchParams>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response> {
-    archive_of(&state, &params, &Zone::utc(), query.options(&state)).await
+    let response = archive_of(&state, &params, &Zone::utc(), query.options(&state)).await?;
+    record_archive(&state, &actor, raw).await?;
+    Ok(response)
+}
+
+/// An archive on its way, for the audit trail: the search it was asked
+/// with, as sent (at most 500 characters of it). Recorded once the archive
+/// has its turn; a failure drops the response, which stops the archive.
+async fn record_archive(state: &AppState, actor: &Actor, query: Option<String>) -> Result<()> {
+    let query: String = query.unwrap_or_default().chars().take(500).collect();
+    let event = AuditEvent::new(actor, Action::ExportZip).detail(json!({ "query": query }));
+    audit::record(&state.pool, &event).await
 }
 
 async fn archive_of(
@@ -155,14 +198,29 @@ async fn archive_of(
 
 /// `GET …/export.md[?names=roles]`: the report, as a download.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}/export.md",
+    tag = "export",
+    summary = "The Markdown report",
+    params(crate::web::api_schemas::IncidentId, crate::web::api_schemas::ExportNames),
+    responses((status = 200, description = "OK", body = String, content_type = "text/markdown"), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 async fn export(
     State(state): State<AppState>,
+    actor: Actor,
     IncidentPath(incident): IncidentPath,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response> {
     let options = query.options(&state);
     let mut db = state.pool.acquire().await?;
     let report = state.document.export(&mut db, &incident, &options).await?;
+    let names = if options.roles { "roles" } else { "names" };
+    let detail = json!({ "incident_id": incident.id, "names": names, "comments": options.comments });
+    let event =
+        AuditEvent::new(&actor, Action::ExportReport).target(incident.reference.clone()).detail(detail);
+    audit::record(&mut *db, &event).await?;
     let file_name = format!("{}.md", incident.reference);
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));

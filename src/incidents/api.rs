@@ -24,6 +24,15 @@ use crate::{
 
 /// `GET /api/v1/incidents/{id}`: the whole postmortem, every part of it.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}",
+    tag = "incidents",
+    summary = "The whole postmortem",
+    params(crate::web::api_schemas::IncidentId),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Postmortem), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn show_incident(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
@@ -52,6 +61,15 @@ pub struct CreateIncident {
 
 /// `POST /api/v1/incidents`: 201 with the incident.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents",
+    tag = "incidents",
+    summary = "Create an incident",
+    request_body = crate::web::api_schemas::NewIncident,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn create_incident(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -77,6 +95,16 @@ pub async fn create_incident(
 /// `PATCH /api/v1/incidents/{id}`: any fields, with the `version` the
 /// change was based on; a stale version gets 409 and changes nothing.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/incidents/{id}",
+    tag = "incidents",
+    summary = "Update an incident (partial, with its version)",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::IncidentChanges,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn update_incident(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -18,7 +18,11 @@ use crate::{
     auth::db::User,
     error::{AppError, Result, render},
     state::AppState,
-    web::{CurrentUser, Flash, Form, PageCtx, session},
+    web::{
+        CurrentUser, Flash, Form, PageCtx,
+        audit::{self, Action, Actor, AuditEvent},
+        session,
+    },
 };
 
 #[derive(Template)]
@@ -57,6 +61,7 @@ pub async fn delete_incident_form(
 pub async fn delete_incident(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     session: Session,
     ctx: PageCtx,
     IncidentPath(incident): IncidentPath,
@@ -70,6 +75,10 @@ pub async fn delete_incident(
     let mut tx = state.pool.begin().await?;
     let deleted = delete(&mut tx, incident.id).await?.ok_or(AppError::NotFound)?;
     record_deletion(&mut tx, &deleted, &user.0).await?;
+    let event = AuditEvent::new(&actor, Action::IncidentDeleted)
+        .target(incident.reference.clone())
+        .detail(serde_json::json!({ "incident_id": deleted.id, "title": deleted.title }));
+    audit::record(&mut *tx, &event).await?;
     tx.commit().await?;
     tracing::info!(
         incident = %incident.reference,

@@ -79,6 +79,15 @@ pub async fn mark_all_read(
 /// `GET /api/v1/notifications`: the token user's, newest first, paged;
 /// `{"notifications":[{"id","kind","incident_id","read","created_at",..}],"total","unread"}`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    tag = "notifications",
+    summary = "The token user's notifications",
+    params(crate::web::api_schemas::Paging),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::NotificationList), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn api_list(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -11,6 +11,8 @@
 pub mod db;
 pub mod deliver;
 pub mod handlers;
+// The API's list lives with the pages; the OpenAPI document names it here.
+pub use handlers::__path_api_list;
 pub mod hook_views;
 pub mod overdue;
 pub mod sign;

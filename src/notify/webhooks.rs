@@ -24,7 +24,13 @@ use super::{
 use crate::{
     error::{AppError, Result, render},
     state::AppState,
-    web::{CurrentUser, Flash, Form, FormErrors, PageCtx, path::RecordId, secret::random_secret, session},
+    web::{
+        CurrentUser, Flash, Form, FormErrors, PageCtx,
+        audit::{self, Action, Actor, AuditEvent},
+        path::RecordId,
+        secret::random_secret,
+        session,
+    },
 };
 
 /// The longest URL a webhook may have (as the schema says).
@@ -226,6 +232,7 @@ pub async fn list_page(State(state): State<AppState>, ctx: PageCtx) -> Result<Ht
 pub async fn create(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    actor: Actor,
     session: Session,
     ctx: PageCtx,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -240,7 +247,10 @@ pub async fn create(
         Some(secret) => (secret.clone(), false),
         None => (random_secret(SECRET_BYTES), true),
     };
-    let id = insert_webhook(&state.pool, &settings, &secret, user.0.id).await?;
+    let mut tx = state.pool.begin().await?;
+    let id = insert_webhook(&mut *tx, &settings, &secret, user.0.id).await?;
+    record_change(&mut tx, &actor, Action::WebhookCreated, id, &settings).await?;
+    tx.commit().await?;
     tracing::info!(webhook = %id, "webhook added");
     let text = if generated {
         format!(
@@ -272,6 +282,7 @@ pub async fn show_page(
 #[tracing::instrument(skip_all)]
 pub async fn update(
     State(state): State<AppState>,
+    actor: Actor,
     session: Session,
     ctx: PageCtx,
     RecordId(id): RecordId,
@@ -289,6 +300,7 @@ pub async fn update(
         return Err(AppError::NotFound);
     }
     let dropped = if settings.active { 0 } else { fail_pending(&mut tx, id).await? };
+    record_change(&mut tx, &actor, Action::WebhookChanged, id, &settings).await?;
     tx.commit().await?;
     tracing::info!(webhook = %id, active = settings.active, "webhook changed");
     let mut text = "The webhook is saved.".to_owned();
@@ -306,13 +318,17 @@ pub async fn update(
 #[tracing::instrument(skip_all)]
 pub async fn delete(
     State(state): State<AppState>,
+    actor: Actor,
     session: Session,
     RecordId(id): RecordId,
 ) -> Result<Response> {
-    let deleted = sqlx::query("delete from webhook where id = $1").bind(id).execute(&state.pool).await?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
+    let mut tx = state.pool.begin().await?;
+    let url = delete_webhook(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let event = AuditEvent::new(&actor, Action::WebhookDeleted)
+        .target(host_of(&url))
+        .detail(json!({ "webhook_id": id }));
+    audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
     tracing::info!(webhook = %id, "webhook deleted");
     session::push_flash(&session, Flash::success("The webhook is deleted, with its delivery log.")).await?;
     Ok(Redirect::to("/admin/webhooks").into_response())
@@ -345,6 +361,34 @@ pub async fn send_test(
     session::push_flash(&session, Flash::info("A test delivery is on its way; its outcome shows below."))
         .await?;
     Ok(Redirect::to(&format!("/admin/webhooks/{id}")).into_response())
+}
+
+/// A webhook's new settings, for the audit trail: its host (never the whole
+/// URL, whose path or credentials may be a secret, as Slack's are), what it
+/// is sent, and whether its secret changed (never the secret).
+async fn record_change(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+    settings: &Settings,
+) -> Result<()> {
+    let event = AuditEvent::new(actor, action).target(host_of(settings.url.as_str())).detail(json!({
+        "webhook_id": id,
+        "events": settings.events.names(),
+        "format": settings.format.as_str(),
+        "active": settings.active,
+        "secret_given": settings.secret.is_some(),
+    }));
+    audit::record(tx, &event).await
+}
+
+/// The host a webhook posts to, as the audit trail names it.
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "(unreadable address)".into())
 }
 
 async fn webhooks_page(
@@ -453,6 +497,15 @@ async fn insert_webhook(
     .bind(by)
     .fetch_one(db)
     .await?)
+}
+
+/// Deletes the webhook (its deliveries go with it); its URL, or `None`
+/// when it was not there.
+async fn delete_webhook(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("delete from webhook where id = $1 returning url")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// Says whether the webhook was there to change.

@@ -65,6 +65,14 @@ fn body_of(state: &AppState, playbook: Playbook, versions: Option<Vec<Version>>)
 
 /// `GET /api/v1/playbooks`: `{"playbooks":[...]}`, retired ones left out.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/playbooks",
+    tag = "playbooks",
+    summary = "List playbooks",
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::PlaybookList), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn list_playbooks(State(state): State<AppState>) -> Result<Json<Value>> {
     let playbooks: Vec<PlaybookBody> =
         db::list(&state.pool, false).await?.into_iter().map(|p| body_of(&state, p, None)).collect();
@@ -74,6 +82,15 @@ pub async fn list_playbooks(State(state): State<AppState>) -> Result<Json<Value>
 /// `GET /api/v1/playbooks/{id}` (an id or a slug): the playbook and the
 /// list of its versions.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/playbooks/{id}",
+    tag = "playbooks",
+    summary = "Read a playbook and its versions",
+    params(crate::web::api_schemas::PlaybookKey),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Playbook), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn show_playbook(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -134,6 +151,15 @@ fn input_from(
 /// `POST /api/v1/playbooks`: `title` and `body` at least (and `slug`,
 /// made from the title when left out); 201 with the playbook at version 1.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/playbooks",
+    tag = "playbooks",
+    summary = "Create a playbook",
+    request_body = crate::web::api_schemas::PlaybookInput,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Playbook), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn create_playbook(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -155,6 +181,16 @@ pub async fn create_playbook(
 /// based on (a new version when what it says changes; 409 when stale);
 /// `reviewed: true` marks it reviewed; an admin may set `retired`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/playbooks/{id}",
+    tag = "playbooks",
+    summary = "Edit a playbook (a new version)",
+    params(crate::web::api_schemas::PlaybookKey),
+    request_body = crate::web::api_schemas::PlaybookInput,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Playbook), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn update_playbook(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -197,6 +233,15 @@ pub async fn update_playbook(
 /// `GET /api/v1/incidents/{id}/playbooks`: `{"applied":[...],"suggested":[...]}`,
 /// the best suggestion first, each with its reasons.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}/playbooks",
+    tag = "playbooks",
+    summary = "Applied and suggested playbooks",
+    params(crate::web::api_schemas::IncidentId),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::IncidentPlaybooks), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn incident_playbooks(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
@@ -211,6 +256,16 @@ pub async fn incident_playbooks(
 /// `POST /api/v1/incidents/{id}/playbooks`: `{"playbook_id"}` (an id or a
 /// slug); 201 with the incident's new checklist.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/playbooks",
+    tag = "playbooks",
+    summary = "Apply a playbook to an incident",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::ApplyPlaybook,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Checklist), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn apply_playbook(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -231,6 +286,15 @@ pub async fn apply_playbook(
 /// `POST /api/v1/playbooks/{id}/runs`: starts a run of a standing
 /// checklist; 201 with it.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/playbooks/{id}/runs",
+    tag = "playbooks",
+    summary = "Start a run of a playbook, outside any incident",
+    params(crate::web::api_schemas::PlaybookKey),
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Checklist), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn start_run(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -246,6 +310,16 @@ pub async fn start_run(
 /// `PATCH /api/v1/checklist_items/{id}`: `{"state","note","version"}`; a
 /// stale version gets 409 and changes nothing.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/checklist_items/{id}",
+    tag = "playbooks",
+    summary = "Tick a checklist item",
+    params(crate::web::api_schemas::RecordId),
+    request_body = crate::web::api_schemas::TickItem,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::ChecklistItem), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn tick_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -276,6 +350,15 @@ pub async fn tick_item(
 /// `POST /api/v1/checklist_items/{id}/action_item`: the step as an action
 /// item of its incident, linked back; 201 with the item.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/checklist_items/{id}/action_item",
+    tag = "playbooks",
+    summary = "Make an action item of a checklist item",
+    params(crate::web::api_schemas::RecordId),
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::ActionItem), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn make_action_item(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -34,6 +34,16 @@ fn text_field<'a>(body: &'a serde_json::Map<String, Value>, name: &str, what: &s
 /// draft -> in_review -> published. 409 when stale; 422 naming what is
 /// missing (the sections the severity requires, approvals, changes asked).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/status",
+    tag = "review",
+    summary = "Move the incident one workflow step",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::StatusMove,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn move_status(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -58,6 +68,16 @@ pub async fn move_status(
 /// `POST /api/v1/incidents/{id}/reviewers`: `{"user_id"}`, 201 with who was
 /// asked (200 when they already were).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/reviewers",
+    tag = "review",
+    summary = "Ask someone to review",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::AskReviewer,
+    responses((status = 201, description = "Done"), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn ask_reviewer(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -77,6 +97,16 @@ pub async fn ask_reviewer(
 /// `POST /api/v1/incidents/{id}/reviews`: `{"verdict","note"}` by the
 /// token's user; 201 with the review.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/reviews",
+    tag = "review",
+    summary = "Give a verdict",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::Verdict,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::Review), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn give_verdict(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -93,6 +123,15 @@ pub async fn give_verdict(
 /// `GET /api/v1/incidents/{id}/reviews`: the reviewers with their latest
 /// verdicts, every verdict newest first, and the readiness.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}/reviews",
+    tag = "review",
+    summary = "Reviewers and verdicts",
+    params(crate::web::api_schemas::IncidentId),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::ReviewList), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn list_reviews(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
@@ -107,6 +146,15 @@ pub async fn list_reviews(
 /// `GET /api/v1/incidents/{id}/readiness`: what is missing, and whether it
 /// may be published.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}/readiness",
+    tag = "review",
+    summary = "What publishing still needs",
+    params(crate::web::api_schemas::IncidentId),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::Readiness), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn readiness(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,

@@ -53,6 +53,15 @@ struct HitBody {
 
 /// `GET /api/v1/search?q=...`: dates in UTC.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    summary = "Search incidents, best first",
+    params(crate::web::api_schemas::SearchFilters),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::SearchResults), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
@@ -103,6 +112,15 @@ pub struct IncidentList {
 /// `GET /api/v1/incidents`: newest first, paged; with the filters of
 /// search (dates in UTC), what they let through.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents",
+    tag = "incidents",
+    summary = "List incidents, newest first",
+    params(crate::web::api_schemas::SearchFilters),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::IncidentList), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn list_incidents(
     State(state): State<AppState>,
     Query(query): Query<SearchParams>,
@@ -130,6 +148,15 @@ pub async fn list_incidents(
 
 /// `GET /api/v1/incidents/{id}/similar`: `{"similar":[{"id","number","title","score","reasons"},...]}`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents/{id}/similar",
+    tag = "search",
+    summary = "Past incidents like this one",
+    params(crate::web::api_schemas::IncidentId),
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::SimilarList), crate::web::api_schemas::ReadErrors),
+    security(("bearer" = []))
+)]
 pub async fn similar(
     State(state): State<AppState>,
     crate::incidents::path::IncidentPath(incident): crate::incidents::path::IncidentPath,

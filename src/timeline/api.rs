@@ -27,6 +27,16 @@ fn read_rfc3339(raw: &str) -> std::result::Result<time::OffsetDateTime, String> 
 
 /// `POST /api/v1/incidents/{id}/timeline`: 201 with the event.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/timeline",
+    tag = "timeline",
+    summary = "Add a timeline entry",
+    params(crate::web::api_schemas::IncidentId),
+    request_body = crate::web::api_schemas::TimelineInput,
+    responses((status = 201, description = "OK", body = crate::web::api_schemas::TimelineEvent), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn create_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -42,6 +52,16 @@ pub async fn create_event(
 
 /// `PATCH /api/v1/timeline/{id}`: any fields, with the event's `version`.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/timeline/{id}",
+    tag = "timeline",
+    summary = "Update a timeline entry",
+    params(crate::web::api_schemas::RecordId),
+    request_body = crate::web::api_schemas::TimelineInput,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::TimelineEvent), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn update_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -78,6 +98,15 @@ pub async fn update_event(
 
 /// `DELETE /api/v1/timeline/{id}`: 204.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/timeline/{id}",
+    tag = "timeline",
+    summary = "Delete a timeline entry",
+    params(crate::web::api_schemas::RecordId),
+    responses((status = 204, description = "Done"), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn delete_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -2,7 +2,9 @@
 //! signed-in user, CSRF protection, flash messages, the context every page
 //! needs, form extraction, static assets and the panic guard.
 
+pub mod api_schemas;
 pub mod assets;
+pub mod audit;
 pub mod client_addr;
 pub mod clock;
 pub mod confirm;

@@ -62,6 +62,15 @@ pub async fn notes(state: &AppState, text: String) -> Result<Vec<Note>> {
 /// `{"notes":[{"start","end","rule","message","suggestion"}]}`, offsets in
 /// characters.
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/wording",
+    tag = "wording",
+    summary = "Blameless-language notes on a text",
+    request_body = crate::web::api_schemas::WordingInput,
+    responses((status = 200, description = "OK", body = crate::web::api_schemas::WordingNotes), crate::web::api_schemas::WriteErrors),
+    security(("bearer" = []))
+)]
 pub async fn check(
     State(state): State<AppState>,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
