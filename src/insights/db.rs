@@ -120,12 +120,14 @@ pub async fn top_categories(
     filters: &Filters,
     range: Range,
 ) -> Result<Vec<CountRow>> {
+    // Each incident once per category, however many causes of it it has:
+    // hashed pairs, rather than a count of distinct ids sorted per category.
     let mut sql = QueryBuilder::new(
-        "select c.category as name, count(distinct i.id) as incidents, null::text as signature \
-         from incident i join cause c on c.incident_id = i.id where true",
+        "select p.category as name, count(*) as incidents, null::text as signature from \
+         (select distinct c.incident_id, c.category from incident i join cause c on c.incident_id = i.id where true",
     );
     push_filters(&mut sql, filters, range);
-    sql.push(" group by c.category order by 2 desc, 1 limit ").push_bind(TOP);
+    sql.push(") p group by p.category order by 2 desc, 1 limit ").push_bind(TOP);
     Ok(sql.build_query_as().persistent(false).fetch_all(db).await?)
 }
 
@@ -167,20 +169,30 @@ pub struct Closure {
 /// preventive action item done on an incident that shows it.
 #[tracing::instrument(skip_all)]
 pub async fn closures(db: impl PgExecutor<'_>, what: Recurring) -> Result<Vec<Closure>> {
-    let shows = match what {
-        Recurring::Category => "select c.category as name, c.incident_id from cause c",
+    let sql = match what {
+        // Categories are few and named in their table: for each, the walk
+        // along the preventive items done, first done first, stops at the
+        // first on an incident with that category.
+        Recurring::Category => {
+            "select k.name, f.done_at, f.title, i.id as incident_id, i.number as incident_number \
+             from cause_category k cross join lateral ( \
+                 select a.done_at, a.title, a.incident_id from action_item a \
+                  where a.kind = 'prevent' and a.status = 'done' \
+                    and exists (select 1 from cause c where c.incident_id = a.incident_id and c.category = k.name) \
+                  order by a.done_at, a.id limit 1) f \
+             join incident i on i.id = f.incident_id"
+        }
+        // Suspects are on the evidence, far rarer than incidents.
         Recurring::Suspect => {
-            "select k.key as name, f.incident_id from artifact f cross join unnest(f.suspect_keys) k(key)"
+            "select distinct on (s.name) s.name, a.done_at, a.title, i.id as incident_id, \
+                    i.number as incident_number \
+             from (select k.key as name, f.incident_id from artifact f cross join unnest(f.suspect_keys) k(key)) s \
+             join action_item a on a.incident_id = s.incident_id join incident i on i.id = a.incident_id \
+             where a.kind = 'prevent' and a.status = 'done' \
+             order by s.name, a.done_at, a.id"
         }
     };
-    let sql = format!(
-        "select distinct on (s.name) s.name, a.done_at, a.title, i.id as incident_id, i.number as incident_number \
-         from ({shows}) s join action_item a on a.incident_id = s.incident_id \
-         join incident i on i.id = a.incident_id \
-         where a.kind = 'prevent' and a.status = 'done' \
-         order by s.name, a.done_at, a.id"
-    );
-    Ok(sqlx::query_as(&sql).persistent(false).fetch_all(db).await?)
+    Ok(sqlx::query_as(sql).persistent(false).fetch_all(db).await?)
 }
 
 /// How many selected incidents started from `since` on show each name,
@@ -239,27 +251,43 @@ pub async fn action_items_by_owner(
     range: Range,
     today: Date,
 ) -> Result<Vec<OwnerRow>> {
+    // The open items and the items done in the range, each read off its
+    // own narrow index, then counted by owner and for everyone.
     let mut sql = QueryBuilder::new(
-        "select grouping(a.owner_id) = 1 as total, a.owner_id, max(u.name) as owner_name, ",
+        "select o.total, o.owner_id, u.name as owner_name, o.open, o.overdue, o.done, o.median_close from \
+         (select grouping(x.owner_id) = 1 as total, x.owner_id, count(*) filter (where x.open) as open, \
+                 count(*) filter (where x.overdue) as overdue, count(x.close) as done, \
+                 percentile_cont(0.5) within group (order by x.close) as median_close \
+          from (select a.owner_id, true as open, coalesce(a.due_on < ",
     );
-    sql.push("count(*) filter (where a.status in ('open', 'in_progress')) as open, ")
-        .push("count(*) filter (where a.status in ('open', 'in_progress') and a.due_on < ")
-        .push_bind(today)
-        .push(") as overdue, count(*) filter (where a.done_at >= ")
-        .push_bind(range.start)
-        .push(") as done, percentile_cont(0.5) within group (order by extract(epoch from a.done_at - a.created_at)::float8) \
-               filter (where a.done_at >= ")
-        .push_bind(range.start)
-        .push(") as median_close \
-               from action_item a join incident i on i.id = a.incident_id left join app_user u on u.id = a.owner_id \
-               where (a.status in ('open', 'in_progress') or (a.done_at >= ")
-        .push_bind(range.start)
-        .push(" and a.done_at < ")
-        .push_bind(range.end)
-        .push("))");
-    push_labels(&mut sql, filters);
-    sql.push(" group by grouping sets ((a.owner_id), ()) order by 1 desc, 4 desc, 6 desc, 3");
+    sql.push_bind(today).push(
+        ", false) as overdue, null::float8 as close \
+         from action_item a where a.status in ('open', 'in_progress')",
+    );
+    push_item_labels(&mut sql, filters);
+    sql.push(
+        " union all select a.owner_id, false, false, extract(epoch from a.done_at - a.created_at)::float8 \
+         from action_item a where a.done_at >= ",
+    )
+    .push_bind(range.start)
+    .push(" and a.done_at < ")
+    .push_bind(range.end);
+    push_item_labels(&mut sql, filters);
+    sql.push(
+        ") x group by grouping sets ((x.owner_id), ())) o left join app_user u on u.id = o.owner_id \
+         order by o.total desc, o.open desc, o.done desc, u.name",
+    );
     Ok(sql.build_query_as().persistent(false).fetch_all(db).await?)
+}
+
+/// The filters but the range, on the incident of the action item `a`;
+/// nothing to join when there are none.
+fn push_item_labels(sql: &mut QueryBuilder<'_, Postgres>, filters: &Filters) {
+    if filters.severity.is_some() || filters.service.is_some() || filters.cause.is_some() {
+        sql.push(" and exists (select 1 from incident i where i.id = a.incident_id");
+        push_labels(sql, filters);
+        sql.push(")");
+    }
 }
 
 /// Action items done in one month: how many, and the median time to close.
@@ -284,12 +312,12 @@ pub async fn done_by_month(
         .push(
             ") as bucket, count(*) as done, \
              percentile_cont(0.5) within group (order by extract(epoch from a.done_at - a.created_at)::float8) \
-             as median_close from action_item a join incident i on i.id = a.incident_id where a.done_at >= ",
+             as median_close from action_item a where a.done_at >= ",
         )
         .push_bind(range.start)
         .push(" and a.done_at < ")
         .push_bind(range.end);
-    push_labels(&mut sql, filters);
+    push_item_labels(&mut sql, filters);
     sql.push(" group by 1 order by 1");
     Ok(sql.build_query_as().persistent(false).fetch_all(db).await?)
 }
@@ -425,7 +453,7 @@ pub async fn action_items(
          from action_item a join incident i on i.id = a.incident_id left join app_user u on u.id = a.owner_id \
          where true",
     );
-    push_labels(&mut sql, filters);
+    push_item_labels(&mut sql, filters);
     match state {
         ItemState::Open => {
             sql.push(" and a.status in ('open', 'in_progress')");

@@ -23,6 +23,9 @@ pub const PERCENTILE: &str = "percentile_cont";
 #[derive(Debug, Clone, Serialize)]
 pub struct Insights {
     pub filters: Applied,
+    /// When these figures were computed: they are kept until a change (see `cache`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub computed_at: OffsetDateTime,
     /// `percentile_cont`: medians and p90s interpolate between the two
     /// nearest values.
     pub percentile: &'static str,
@@ -171,6 +174,7 @@ pub struct PlaybookUse {
 }
 
 /// What the figures are built from.
+#[derive(Default)]
 pub struct Rows {
     pub months: Vec<MonthRow>,
     pub categories: Vec<CountRow>,
@@ -257,8 +261,14 @@ fn month_name(first_day: Date) -> String {
     format!("{}-{:02}", first_day.year(), u8::from(first_day.month()))
 }
 
-/// The figures of `rows`, computed for `filters` in `zone` on `today`.
-pub fn build(filters: &Filters, zone: &Zone, today: Date, rows: Rows) -> Insights {
+/// The figures of `rows`, computed for `filters` in `zone` on `today`, at `computed_at`.
+pub fn build(
+    filters: &Filters,
+    zone: &Zone,
+    today: Date,
+    computed_at: OffsetDateTime,
+    rows: Rows,
+) -> Insights {
     let links = Links { filters };
     let (from, to) = (filters.from, filters.to);
     let first_days = filters.months();
@@ -393,6 +403,7 @@ pub fn build(filters: &Filters, zone: &Zone, today: Date, rows: Rows) -> Insight
             zone: zone.name().to_owned(),
             today: today.to_string(),
         },
+        computed_at,
         percentile: PERCENTILE,
         incidents: months.iter().map(|month| month.incidents).sum(),
         link: links.incidents(from, to, &[]),
@@ -447,7 +458,8 @@ mod tests {
             detect: Some(vec![60.0, 96.0]),
             ..MonthRow::default()
         });
-        let insights = build(&filters, &Zone::utc(), date!(2026 - 03 - 15), rows);
+        let insights =
+            build(&filters, &Zone::utc(), date!(2026 - 03 - 15), datetime!(2026-03-15 10:00 UTC), rows);
         let months: Vec<&str> = insights.months.iter().map(|m| m.month.as_str()).collect();
         assert_eq!(months, ["2026-01", "2026-02", "2026-03"]);
         let february = &insights.months[1];

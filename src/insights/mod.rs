@@ -13,12 +13,14 @@
 //!   list's `from` and `to` are, so that the list behind a month shows
 //!   exactly its incidents; the API reads them in UTC.
 //! - Charts are SVG written by hand on the server; `chart` says why.
-//! - The figures are computed by plain queries and kept until the database
-//!   says something they read changed (a counter moved by triggers), so a
-//!   page is served from memory; `cache` says how. Precomputed tables were
-//!   not needed: a cold computation is a few hundred milliseconds on
-//!   100,000 incidents (see `benches/insights.sh`), and tables of
-//!   aggregates could not give medians or the cross of every filter.
+//! - The figures are not precomputed: they are computed by plain queries
+//!   (one read-only transaction, a few narrow indexes) and kept in memory
+//!   until the database says something they read changed, through a
+//!   counter moved by triggers; while they are computed again, readers get
+//!   the figures kept before. `cache` says how. Tables of aggregates kept
+//!   by triggers could not give medians, nor every combination of filters;
+//!   a computation takes about a second on 100,000 incidents, and a kept
+//!   page about ten milliseconds (see `benches/insights.sh`).
 
 pub mod api;
 pub mod cache;
@@ -32,6 +34,7 @@ mod views;
 use std::sync::Arc;
 
 use axum::{Router, middleware, routing::get};
+use futures_util::FutureExt;
 use time::{Date, OffsetDateTime};
 
 use self::{
@@ -75,34 +78,46 @@ pub fn range_of(filters: &Filters, zone: &Zone) -> Range {
 }
 
 /// The figures for `filters`, read in `zone` on `today`: as kept, unless
-/// what they read has changed since.
+/// what they read has changed since (see `cache`).
 pub async fn load(state: &AppState, filters: &Filters, zone: &Zone, today: Date) -> Result<Arc<Insights>> {
     let counter = db::change_counter(&state.pool).await?;
     let key = Key { filters: filters.query(), zone: zone.name().to_owned(), today };
-    state.insights.get_or_compute(key, counter, || compute(state, filters, zone, today)).await
+    let (state, filters, zone) = (state.clone(), filters.clone(), zone.clone());
+    state
+        .insights
+        .clone()
+        .get(key, counter, move || async move { compute(&state, &filters, &zone, today).await }.boxed())
+        .await
 }
 
-/// The figures for `filters`, computed now: the queries run side by side.
+/// How much memory each sort of a computation may take before it spills
+/// to disk: the medians sort a year of durations.
+const WORK_MEM: &str = "32MB";
+
+/// The figures for `filters`, computed now, in one read-only transaction:
+/// one connection, and every figure from the same snapshot.
 #[tracing::instrument(skip_all)]
 pub async fn compute(state: &AppState, filters: &Filters, zone: &Zone, today: Date) -> Result<Insights> {
-    let pool = &state.pool;
     let range = range_of(filters, zone);
     let month_starts: Vec<OffsetDateTime> =
         filters.months().into_iter().map(|day| day_start(day, zone)).collect();
-    let (months, categories, suspects, category_closures, suspect_closures, owners, done, playbooks) = tokio::try_join!(
-        db::months(pool, filters, range, &month_starts),
-        db::top_categories(pool, filters, range),
-        db::top_suspects(pool, filters, range),
-        db::closures(pool, Recurring::Category),
-        db::closures(pool, Recurring::Suspect),
-        db::action_items_by_owner(pool, filters, range, today),
-        db::done_by_month(pool, filters, range, &month_starts),
-        db::playbook_use(pool, filters, range),
-    )?;
-    let (category_recurrences, suspect_recurrences) = tokio::try_join!(
-        recurrences(state, Recurring::Category, filters, range, zone, category_closures),
-        recurrences(state, Recurring::Suspect, filters, range, zone, suspect_closures),
-    )?;
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
+    sqlx::query("select set_config('work_mem', $1, true)").bind(WORK_MEM).execute(&mut *tx).await?;
+    let months = db::months(&mut *tx, filters, range, &month_starts).await?;
+    let categories = db::top_categories(&mut *tx, filters, range).await?;
+    let suspects = db::top_suspects(&mut *tx, filters, range).await?;
+    let mut recurring = Vec::new();
+    for what in [Recurring::Category, Recurring::Suspect] {
+        let closures = db::closures(&mut *tx, what).await?;
+        recurring.push(recurrences(&mut tx, what, filters, range, zone, closures).await?);
+    }
+    let owners = db::action_items_by_owner(&mut *tx, filters, range, today).await?;
+    let done = db::done_by_month(&mut *tx, filters, range, &month_starts).await?;
+    let playbooks = db::playbook_use(&mut *tx, filters, range).await?;
+    tx.commit().await?;
+    let suspect_recurrences = recurring.pop().unwrap_or_default();
+    let category_recurrences = recurring.pop().unwrap_or_default();
     let rows = Rows {
         months,
         categories,
@@ -113,13 +128,13 @@ pub async fn compute(state: &AppState, filters: &Filters, zone: &Zone, today: Da
         done,
         playbooks,
     };
-    Ok(figures::build(filters, zone, today, rows))
+    Ok(figures::build(filters, zone, today, OffsetDateTime::now_utc(), rows))
 }
 
 /// Each closure that can recur within the range, with how many selected
 /// incidents it recurred in.
 async fn recurrences(
-    state: &AppState,
+    tx: &mut sqlx::PgConnection,
     what: Recurring,
     filters: &Filters,
     range: Range,
@@ -139,7 +154,7 @@ async fn recurrences(
     }
     let asked: Vec<(String, OffsetDateTime, uuid::Uuid)> =
         closures.iter().map(|(closure, since)| (closure.name.clone(), *since, closure.incident_id)).collect();
-    let counts = db::recurrences(&state.pool, what, filters, range, &asked).await?;
+    let counts = db::recurrences(&mut *tx, what, filters, range, &asked).await?;
     Ok(closures
         .into_iter()
         .map(|(closure, _)| {

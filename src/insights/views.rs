@@ -99,6 +99,8 @@ pub struct InsightsPage {
 
 /// The line above the figures.
 pub struct Summary {
+    /// When the figures were computed, in the reader's zone.
+    pub computed_at: String,
     pub incidents: i64,
     pub from: String,
     pub to: String,
@@ -121,6 +123,7 @@ impl InsightsPage {
     pub fn new(ctx: PageCtx, form: FilterForm, insights: &Insights, query: &str) -> InsightsPage {
         let items = &insights.action_items;
         let summary = Summary {
+            computed_at: ctx.time(&insights.computed_at),
             incidents: insights.incidents,
             from: insights.filters.from.clone(),
             to: insights.filters.to.clone(),
