@@ -54,8 +54,8 @@ fn input_from(body: &serde_json::Map<String, Value>, base: &ActionItemInput) -> 
     tag = "action_items",
     summary = "Add an action item",
     params(crate::web::api_schemas::IncidentId),
-    request_body = crate::web::api_schemas::ActionItemInput,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::ActionItem), crate::web::api_schemas::WriteErrors),
+    request_body = NewActionItem,
+    responses((status = 201, description = "OK", body = crate::action_items::db::ActionItem), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn create_item(
@@ -80,8 +80,8 @@ pub async fn create_item(
     tag = "action_items",
     summary = "Update an action item",
     params(crate::web::api_schemas::RecordId),
-    request_body = crate::web::api_schemas::ActionItemInput,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::ActionItem), crate::web::api_schemas::WriteErrors),
+    request_body = ActionItemChanges,
+    responses((status = 200, description = "OK", body = crate::action_items::db::ActionItem), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn update_item(
@@ -121,4 +121,39 @@ pub async fn delete_item(
 ) -> Result<StatusCode> {
     super::remove_item(&state, None, id, &user.0).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// The request bodies as the OpenAPI document describes them: the
+// handlers read them field by field, to name the field at fault.
+
+/// `POST /api/v1/incidents/{id}/action_items`.
+#[derive(utoipa::ToSchema)]
+pub struct NewActionItem {
+    #[schema(min_length = 1)]
+    pub title: String,
+    pub kind: crate::action_items::domain::ActionKind,
+    /// Nobody yet when not given.
+    pub owner_id: Option<uuid::Uuid>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<String>,
+    /// `P2` when not given.
+    pub priority: Option<crate::action_items::domain::Priority>,
+    /// `open` when not given.
+    pub status: Option<crate::action_items::domain::ActionStatus>,
+    /// A link to the item in the team's tracker (http or https).
+    pub tracker_url: Option<String>,
+}
+
+/// `PATCH /api/v1/action_items/{id}`: the `version` and the fields to change.
+#[derive(utoipa::ToSchema)]
+pub struct ActionItemChanges {
+    pub version: i32,
+    pub title: Option<String>,
+    pub kind: Option<crate::action_items::domain::ActionKind>,
+    pub owner_id: Option<uuid::Uuid>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<String>,
+    pub priority: Option<crate::action_items::domain::Priority>,
+    pub status: Option<crate::action_items::domain::ActionStatus>,
+    pub tracker_url: Option<String>,
 }

@@ -13,7 +13,7 @@ use crate::{
 
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActionItem {
     pub id: Uuid,
     pub incident_id: Uuid,

@@ -7,13 +7,16 @@ use std::sync::OnceLock;
 use axum::{http::header, response::IntoResponse};
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        ContentBuilder, Ref, RefOr,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Debrief API", version = "1", description = "Blameless postmortems: the JSON API under /api/v1."),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &WholePostmortem),
     paths(
         show_openapi,
         crate::api::handlers::show_me,
@@ -78,6 +81,35 @@ impl Modify for BearerToken {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token")).build(),
             ),
         );
+    }
+}
+
+/// The answer of `GET /api/v1/incidents/{id}`, described from the parts
+/// the postmortem is made of (`crate::postmortem`), so a part added there
+/// is described here without a word more.
+struct WholePostmortem;
+
+/// Where the whole postmortem is answered.
+const WHOLE_POSTMORTEM: &str = "/api/v1/incidents/{id}";
+
+impl Modify for WholePostmortem {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let (schema, named) = crate::postmortem::document("").json_schema();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in named {
+            components.schemas.entry(name).or_insert(schema);
+        }
+        components.schemas.insert("Postmortem".to_owned(), schema.into());
+        let answer = openapi
+            .paths
+            .paths
+            .get_mut(WHOLE_POSTMORTEM)
+            .and_then(|item| item.get.as_mut())
+            .and_then(|get| get.responses.responses.get_mut("200"));
+        if let Some(RefOr::T(response)) = answer {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Postmortem"))).build();
+            response.content.insert("application/json".to_owned(), content);
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use crate::error::Result;
 const PRUNE_BATCH: i64 = 1000;
 
 /// One event of the trail, as the page, the download and the API show it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct AuditRow {
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
@@ -24,6 +25,7 @@ pub struct AuditRow {
     pub actor: Option<String>,
     pub address: Option<String>,
     pub target: Option<String>,
+    /// What else the event records, by its action.
     pub detail: serde_json::Value,
 }
 

@@ -10,7 +10,6 @@ use axum::{
 };
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use serde_json::{Value, json};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -50,22 +49,27 @@ pub async fn list_events(
     tag = "audit",
     summary = "Audit events, newest first (admins)",
     params(crate::web::api_schemas::AuditFilters),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::AuditPage), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = EventsPage), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn api_list_events(
     State(state): State<AppState>,
     Query(query): Query<AuditQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<EventsPage>> {
     let filter = query.filter(&Zone::utc()).map_err(AppError::BadRequest)?;
     let paging = query.paging().map_err(AppError::BadRequest)?;
     let (events, total) = page_of(&state.pool, &filter, paging).await?;
-    Ok(Json(json!({
-        "events": events,
-        "total": total,
-        "page": paging.page,
-        "per_page": paging.per_page,
-    })))
+    Ok(Json(EventsPage { events, total, page: paging.page, per_page: paging.per_page }))
+}
+
+/// Audit events, newest first, paged.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = AuditPage)]
+pub struct EventsPage {
+    events: Vec<AuditRow>,
+    total: i64,
+    page: i64,
+    per_page: i64,
 }
 
 async fn page_of(pool: &PgPool, filter: &AuditFilter, paging: Paging) -> Result<(Vec<AuditRow>, i64)> {

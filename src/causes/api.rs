@@ -59,8 +59,8 @@ fn input_from(body: &serde_json::Map<String, Value>, base: CauseInput) -> Result
     tag = "causes",
     summary = "Add a cause",
     params(crate::web::api_schemas::IncidentId),
-    request_body = crate::web::api_schemas::CauseInput,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Cause), crate::web::api_schemas::WriteErrors),
+    request_body = NewCause,
+    responses((status = 201, description = "OK", body = crate::causes::db::Cause), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn create_cause(
@@ -85,8 +85,8 @@ pub async fn create_cause(
     tag = "causes",
     summary = "Update a cause",
     params(crate::web::api_schemas::RecordId),
-    request_body = crate::web::api_schemas::CauseInput,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Cause), crate::web::api_schemas::WriteErrors),
+    request_body = CauseChanges,
+    responses((status = 200, description = "OK", body = crate::causes::db::Cause), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn update_cause(
@@ -132,4 +132,33 @@ pub async fn delete_cause(
 ) -> Result<StatusCode> {
     super::remove_cause(&state, None, id, &user.0).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// The request bodies as the OpenAPI document describes them: the
+// handlers read them field by field, to name the field at fault.
+
+/// `POST /api/v1/incidents/{id}/causes`. No other field is taken.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCause {
+    pub kind: crate::causes::domain::CauseKind,
+    /// One of the admin's categories (`GET` the incident page's form lists them).
+    #[schema(min_length = 1)]
+    pub category: String,
+    #[schema(min_length = 1)]
+    pub description: String,
+    /// The five whys, one answer each.
+    #[schema(default)]
+    pub whys: Vec<String>,
+}
+
+/// `PATCH /api/v1/causes/{id}`: the `version` and the fields to change.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CauseChanges {
+    pub version: i32,
+    pub kind: Option<crate::causes::domain::CauseKind>,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub whys: Option<Vec<String>>,
 }

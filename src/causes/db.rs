@@ -10,7 +10,7 @@ use crate::{
     incidents::versioned::Versioned,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cause {
     pub id: Uuid,
     pub incident_id: Uuid,

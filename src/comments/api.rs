@@ -5,7 +5,7 @@ use axum::{
     extract::{Extension, State, rejection::JsonRejection},
     http::StatusCode,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Draft, db};
@@ -27,15 +27,21 @@ type Body = std::result::Result<Json<serde_json::Map<String, Value>>, JsonReject
     tag = "comments",
     summary = "An incident's comments",
     params(crate::web::api_schemas::IncidentId),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::CommentList), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = CommentList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
-) -> Result<Json<Value>> {
+) -> Result<Json<CommentList>> {
     let comments = db::list(&state.pool, incident.id).await?;
-    Ok(Json(json!({ "comments": comments })))
+    Ok(Json(CommentList { comments }))
+}
+
+/// `{"comments":[...]}`: every comment of the incident, oldest first.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CommentList {
+    comments: Vec<db::Comment>,
 }
 
 fn string<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str> {
@@ -56,8 +62,8 @@ fn string<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'
     tag = "comments",
     summary = "Comment on a part",
     params(crate::web::api_schemas::IncidentId),
-    request_body = crate::web::api_schemas::NewComment,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Comment), crate::web::api_schemas::WriteErrors),
+    request_body = NewComment,
+    responses((status = 201, description = "OK", body = db::Comment), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn create(
@@ -92,8 +98,8 @@ pub async fn create(
     tag = "comments",
     summary = "Edit or resolve a comment",
     params(crate::web::api_schemas::RecordId),
-    request_body = crate::web::api_schemas::CommentChanges,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Comment), crate::web::api_schemas::WriteErrors),
+    request_body = CommentChanges,
+    responses((status = 200, description = "OK", body = db::Comment), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn update(
@@ -124,4 +130,29 @@ pub async fn update(
         super::resolve(&state, &comment, resolved, &user.0).await?;
     }
     Ok(Json(db::find(&state.pool, id).await?.ok_or(AppError::NotFound)?))
+}
+
+// The request bodies as the OpenAPI document describes them: the
+// handlers read them field by field, to name the field at fault.
+
+/// A new comment on a part of the postmortem, or a reply (`parent_id`),
+/// which takes its thread's target.
+#[derive(utoipa::ToSchema)]
+pub struct NewComment {
+    /// Markdown; `@name` mentions someone.
+    #[schema(min_length = 1, max_length = 10000)]
+    pub body: String,
+    #[schema(pattern = "^(section|timeline_event|cause|action_item)$")]
+    pub target_kind: Option<String>,
+    /// A section's name (`summary`, `trigger`, ...) or a record's id.
+    pub target_id: Option<String>,
+    pub parent_id: Option<uuid::Uuid>,
+}
+
+/// A comment's edit: a new `body` (its author only), or the thread resolved or opened again.
+#[derive(utoipa::ToSchema)]
+pub struct CommentChanges {
+    #[schema(min_length = 1, max_length = 10000)]
+    pub body: Option<String>,
+    pub resolved: Option<bool>,
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::error::Result;
 
 /// One comment. A thread is a comment without a parent, and its replies.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Comment {
     pub id: Uuid,
     pub incident_id: Uuid,

@@ -40,7 +40,7 @@ pub fn artifact_json(artifact: &Artifact, analysis: Option<Value>) -> Value {
     summary = "Upload an artifact",
     params(crate::web::api_schemas::IncidentId),
     request_body(content = crate::web::api_schemas::ArtifactUpload, content_type = "multipart/form-data"),
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::ArtifactCreated), crate::web::api_schemas::WriteErrors),
+    responses((status = 201, description = "OK", body = ArtifactCreated), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn upload(
@@ -80,7 +80,7 @@ pub async fn upload(
     tag = "artifacts",
     summary = "An artifact and its analysis",
     params(crate::web::api_schemas::RecordId, crate::web::api_schemas::SampleType),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Artifact), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = ArtifactBody), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn show_artifact(
@@ -107,7 +107,7 @@ pub struct SampleTypeQuery {
     tag = "artifacts",
     summary = "Target minus base",
     params(("base" = Uuid, Path, description = "The base artifact"), ("target" = Uuid, Path, description = "The target artifact"), crate::web::api_schemas::SampleType),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::ArtifactDiff), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = ArtifactDiff), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn diff(
@@ -146,7 +146,7 @@ async fn with_analysis(state: &AppState, id: uuid::Uuid) -> Result<(Artifact, Op
     tag = "artifacts",
     summary = "A profile's view for one sample type",
     params(crate::web::api_schemas::RecordId, crate::web::api_schemas::SampleType),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::ProfileView), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = ProfileView), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn profile(
@@ -156,4 +156,97 @@ pub async fn profile(
 ) -> Result<Json<Value>> {
     let artifact = db::find_artifact(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(super::profile_view(&state, &artifact, &query).await?))
+}
+
+// How the OpenAPI document describes the answers put together here as
+// JSON (an artifact with its analysis, a comparison, a profile's view):
+// never built, checked against real answers by `tests/app/api_contract.rs`.
+
+/// An uploaded artifact and its analysis (`null` while `analysis_status`
+/// is `pending`, and for a plain attachment).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Artifact)]
+pub struct ArtifactBody {
+    #[serde(flatten)]
+    pub artifact: crate::evidence::db::Artifact,
+    pub analysis: Option<Analysis>,
+}
+
+/// What an upload answers: the artifact, or `{"artifacts":[...]}` for several files.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant)] // never built: it describes an answer
+pub enum ArtifactCreated {
+    One(ArtifactBody),
+    Several { artifacts: Vec<ArtifactBody> },
+}
+
+/// An artifact's analysis, by its `format`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Analysis {
+    Pprof(ProfileAnalysis),
+    GoroutineDump(crate::evidence::goroutines::DumpAnalysis),
+    GoTrace(TraceAnalysis),
+}
+
+/// A profile's analysis for its default sample type, with what its heap
+/// shows of known leaks.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProfileAnalysis {
+    #[serde(flatten)]
+    pub analysis: crate::evidence::pprof::PprofAnalysis,
+    /// Absent from analyses made before suspects were read from profiles.
+    pub suspects: Option<Vec<HeapSuspect>>,
+}
+
+/// A leak a heap profile shows: timers made in a loop.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HeapSuspect {
+    pub key: String,
+    pub signature: String,
+    pub explanation: String,
+    pub cause_category: String,
+    pub playbooks: Vec<String>,
+    pub evidence: HeapSuspectEvidence,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HeapSuspectEvidence {
+    pub function: String,
+    pub cum: i64,
+    pub cum_pct: f64,
+    pub sample_type: String,
+}
+
+/// An execution trace: recognised from its header, not analysed further.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TraceAnalysis {
+    #[schema(pattern = "^go_trace$")]
+    pub format: String,
+    /// The trace format's version, `1.22`.
+    pub go_version: String,
+    /// The Go releases that write that version.
+    pub written_by: String,
+    pub size: i64,
+}
+
+/// Target minus base: two profiles, or two goroutine dumps.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ArtifactDiff {
+    Pprof(crate::evidence::pprof::PprofDiff),
+    GoroutineDump(crate::evidence::goroutines::DumpDiff),
+}
+
+/// A profile narrowed as `focus` and `ignore` say, for one sample type,
+/// with its labels' breakdown and the callers and callees `peek` matches.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProfileView {
+    #[serde(flatten)]
+    pub analysis: crate::evidence::pprof::PprofAnalysis,
+    pub tags: Vec<crate::evidence::pprof::tags::TagBreakdown>,
+    /// `null` unless `peek` was asked.
+    pub peek: Option<Vec<crate::evidence::pprof::top::Peek>>,
+    pub suspects: Vec<HeapSuspect>,
 }

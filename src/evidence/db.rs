@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::error::Result;
 
 /// An artifact as the pages and the API show it, without its analysis.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ArtifactRecord)]
 pub struct Artifact {
     pub id: Uuid,
     pub incident_id: Uuid,

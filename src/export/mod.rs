@@ -104,7 +104,7 @@ async fn import_page(
     tag = "export",
     summary = "Import a Markdown report as a new incident",
     request_body(content = String, content_type = "text/markdown"),
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    responses((status = 201, description = "OK", body = crate::incidents::db::Incident), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 async fn import_api(

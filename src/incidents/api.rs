@@ -30,7 +30,7 @@ use crate::{
     tag = "incidents",
     summary = "The whole postmortem",
     params(crate::web::api_schemas::IncidentId),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Postmortem), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "The whole postmortem: schema `Postmortem`, described from the parts it is made of"), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn show_incident(
@@ -66,8 +66,8 @@ pub struct CreateIncident {
     path = "/api/v1/incidents",
     tag = "incidents",
     summary = "Create an incident",
-    request_body = crate::web::api_schemas::NewIncident,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    request_body = NewIncident,
+    responses((status = 201, description = "OK", body = crate::incidents::db::Incident), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn create_incident(
@@ -101,8 +101,8 @@ pub async fn create_incident(
     tag = "incidents",
     summary = "Update an incident (partial, with its version)",
     params(crate::web::api_schemas::IncidentId),
-    request_body = crate::web::api_schemas::IncidentChanges,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Incident), crate::web::api_schemas::WriteErrors),
+    request_body = IncidentChanges,
+    responses((status = 200, description = "OK", body = crate::incidents::db::Incident), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn update_incident(
@@ -155,4 +155,65 @@ fn figure_lines(items: &[Value]) -> Option<String> {
         _ => None,
     };
     Some(items.iter().map(line).collect::<Option<Vec<_>>>()?.join("\n"))
+}
+
+// The request bodies as the OpenAPI document describes them: the
+// handlers read them field by field, to name the field at fault.
+
+/// An impact figure: a line like `QPS 12,800 -> 3,000 for 47 min`, or its parts.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum FigureInput {
+    Line(String),
+    Parts(crate::incidents::figures::Figure),
+}
+
+/// `POST /api/v1/incidents`.
+#[derive(utoipa::ToSchema)]
+pub struct NewIncident {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    pub severity: crate::incidents::domain::Severity,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: String,
+    #[schema(default)]
+    pub services: Vec<String>,
+    #[schema(default)]
+    pub tags: Vec<String>,
+    /// Markdown.
+    #[schema(default)]
+    pub summary: String,
+}
+
+/// `PATCH /api/v1/incidents/{id}`: the `version` it was based on and the
+/// fields to change; `null` or `""` empties a field. No other field is taken.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentChanges {
+    pub version: i32,
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    pub severity: Option<crate::incidents::domain::Severity>,
+    /// Moves are held to the review's rules, as `POST .../status` is.
+    pub status: Option<crate::incidents::domain::Status>,
+    pub services: Option<crate::web::api_schemas::Labels>,
+    pub tags: Option<crate::web::api_schemas::Labels>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub detected_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub mitigated_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<String>,
+    /// The Markdown sections.
+    pub summary: Option<String>,
+    pub impact: Option<String>,
+    pub impact_figures: Option<Vec<FigureInput>>,
+    pub trigger: Option<String>,
+    pub detection: Option<String>,
+    pub resolution: Option<String>,
+    pub went_well: Option<String>,
+    pub went_badly: Option<String>,
+    pub got_lucky: Option<String>,
 }

@@ -13,7 +13,7 @@ use super::{
 use crate::error::{AppError, Result};
 
 /// An incident, the postmortem document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: Uuid,
     pub number: i32,
@@ -186,7 +186,7 @@ pub async fn find_for_page(db: impl PgExecutor<'_>, number: i32) -> Result<Optio
 /// One page of incidents, newest first, and how many there are in all.
 /// An incident as a list shows it: everything but the Markdown sections,
 /// which a list never shows and which make a row thousands of times wider.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IncidentListing {
     pub id: Uuid,
     pub number: i32,

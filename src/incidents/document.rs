@@ -219,6 +219,12 @@ pub trait Part: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// How the API's whole postmortem describes what [`Part::json`] holds
+    /// of the part: its name, its schema, and the schemas that one names.
+    fn json_schema(&self) -> Option<PartSchema> {
+        None
+    }
+
     /// What the API's whole postmortem holds of the part, under its name;
     /// nothing for a part the incident's own fields already give.
     fn json<'a>(
@@ -248,7 +254,7 @@ pub trait Records: Send + Sync + 'static {
     /// Its name in the API's whole postmortem: `timeline`.
     const JSON_NAME: &'static str;
 
-    type Record: serde::Serialize + Send + Sync;
+    type Record: serde::Serialize + utoipa::ToSchema + Send + Sync;
 
     /// The incident's records, in the part's order.
     fn list(
@@ -286,6 +292,15 @@ pub trait Records: Send + Sync + 'static {
 impl<T: Records> Part for T {
     fn key(&self) -> &'static str {
         T::KEY
+    }
+
+    fn json_schema(&self) -> Option<PartSchema> {
+        use utoipa::{PartialSchema, ToSchema};
+        let record = utoipa::openapi::Ref::from_schema_name(T::Record::name());
+        let list = utoipa::openapi::schema::ArrayBuilder::new().items(record).build();
+        let mut named = vec![(T::Record::name().into_owned(), T::Record::schema())];
+        T::Record::schemas(&mut named);
+        Some(PartSchema { name: T::JSON_NAME, schema: list.into(), named })
     }
 
     fn load<'a>(
@@ -349,6 +364,15 @@ impl<T: Records> Part for T {
     ) -> BoxFuture<'a, Result<Vec<Gap>>> {
         Box::pin(async move { Ok(T::gaps(&T::list(db, incident.id).await?)) })
     }
+}
+
+/// A part's place in the OpenAPI description of the whole postmortem.
+pub struct PartSchema {
+    /// Its name in the whole postmortem: `timeline`.
+    pub name: &'static str,
+    pub schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    /// The schemas `schema` refers to, by name.
+    pub named: Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
 }
 
 /// The parts of the postmortem, in reading order, and what decides its
@@ -467,6 +491,40 @@ impl Document {
             part.import(&mut *db, incident, report, author).await?;
         }
         Ok(())
+    }
+
+    /// The schema of [`Document::json`]: the incident's fields and each
+    /// part's records, so the described answer follows the parts
+    /// registered; with the schemas it refers to.
+    pub fn json_schema(
+        &self,
+    ) -> (
+        utoipa::openapi::schema::Schema,
+        Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+    ) {
+        use utoipa::{
+            PartialSchema, ToSchema,
+            openapi::{
+                Ref,
+                schema::{AllOfBuilder, ObjectBuilder},
+            },
+        };
+        let mut named = vec![(Incident::name().into_owned(), Incident::schema())];
+        Incident::schemas(&mut named);
+        let mut own = ObjectBuilder::new();
+        for part in self.parts.iter().filter_map(|part| part.json_schema()) {
+            own = own.property(part.name, part.schema).required(part.name);
+            named.extend(part.named);
+        }
+        let whole = AllOfBuilder::new()
+            .item(Ref::from_schema_name(Incident::name()))
+            .item(own)
+            .description(Some(
+                "The whole postmortem: the incident's own fields and, under its name, every part that \
+                 holds records of its own.",
+            ))
+            .build();
+        (utoipa::openapi::schema::Schema::AllOf(whole), named)
     }
 
     /// The whole postmortem as the API gives it: the incident's fields and,

@@ -9,7 +9,7 @@ use crate::web::clock::{moment_text, parse_moment};
 use time::{OffsetDateTime, macros::format_description};
 
 /// How bad it was, SEV1 the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Severity {
     #[serde(rename = "SEV1")]
     Sev1,
@@ -51,7 +51,7 @@ impl fmt::Display for Severity {
 }
 
 /// Where the postmortem is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,

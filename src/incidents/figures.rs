@@ -16,7 +16,7 @@ const MAX_PART_CHARS: usize = 80;
 const EXAMPLE: &str = "QPS 12,800 -> 3,000 for 47 min";
 const SINGLE_EXAMPLE: &str = "4,100 failed orders";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Figure {
     /// What was measured: `QPS`, `p99 latency`, `checkout success`.
     pub metric: String,

@@ -30,8 +30,8 @@ pub fn parse_query(raw: Option<&str>) -> Result<InsightsParams> {
     path = "/api/v1/insights",
     tag = "insights",
     summary = "The figures behind the insights page",
-    params(crate::web::api_schemas::SearchFilters),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Insights), crate::web::api_schemas::ReadErrors),
+    params(crate::web::api_schemas::InsightsFilters),
+    responses((status = 200, description = "OK", body = super::figures::Insights), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn show_insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Shared>> {

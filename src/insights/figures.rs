@@ -20,7 +20,7 @@ use crate::{incidents::domain::Severity, web::clock::Zone};
 pub const PERCENTILE: &str = "percentile_cont";
 
 /// Everything the page and `GET /api/v1/insights` show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Insights {
     pub filters: Applied,
     /// When these figures were computed: they are kept until a change (see `cache`).
@@ -41,7 +41,8 @@ pub struct Insights {
 }
 
 /// The filters the figures were computed with, defaults filled in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightsApplied)]
 pub struct Applied {
     pub from: String,
     pub to: String,
@@ -54,7 +55,7 @@ pub struct Applied {
     pub today: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MonthFigures {
     /// `2026-03`.
     pub month: String,
@@ -74,7 +75,7 @@ pub struct MonthFigures {
     pub first_day: Date,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SeverityCount {
     pub severity: Severity,
     pub incidents: i64,
@@ -82,7 +83,7 @@ pub struct SeverityCount {
 }
 
 /// How long a milestone took, over the incidents that reached it.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Spread {
     pub incidents: i64,
     pub median_seconds: Option<f64>,
@@ -90,7 +91,7 @@ pub struct Spread {
 }
 
 /// A cause category or a suspect, and how many incidents show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ranked {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +100,8 @@ pub struct Ranked {
     pub link: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightsRecurring)]
 pub struct Recurring {
     pub causes: Vec<Recurrence>,
     pub suspects: Vec<Recurrence>,
@@ -107,7 +109,7 @@ pub struct Recurring {
 
 /// A category (or suspect) seen again after a preventive action item for
 /// it was done: the incidents that started from the day after.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recurrence {
     pub name: String,
     pub prevented_by: PreventedBy,
@@ -118,7 +120,7 @@ pub struct Recurrence {
 }
 
 /// The first action item of kind `prevent` done for it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PreventedBy {
     pub title: String,
     pub incident: String,
@@ -128,7 +130,7 @@ pub struct PreventedBy {
 
 /// Action items of the selected incidents, whatever their start: open and
 /// overdue as of today, done (and the time to close) within the range.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActionItemFigures {
     pub open: i64,
     pub overdue: i64,
@@ -142,7 +144,7 @@ pub struct ActionItemFigures {
     pub owners: Vec<OwnerFigures>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DoneMonth {
     pub month: String,
     pub done: i64,
@@ -150,7 +152,7 @@ pub struct DoneMonth {
     pub link: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnerFigures {
     /// `None`: items nobody owns.
     pub owner_id: Option<Uuid>,
@@ -164,7 +166,7 @@ pub struct OwnerFigures {
     pub done_link: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlaybookUse {
     pub slug: String,
     pub title: String,

@@ -9,7 +9,7 @@ use super::Event;
 use crate::error::Result;
 
 /// One notification, as its reader sees it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Notification {
     pub id: Uuid,
     pub kind: String,

@@ -7,7 +7,6 @@ use axum::{
     response::{Html, Redirect},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::{db, views::NotificationsPage};
 use crate::{
@@ -85,23 +84,27 @@ pub async fn mark_all_read(
     tag = "notifications",
     summary = "The token user's notifications",
     params(crate::web::api_schemas::Paging),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::NotificationList), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = NotificationList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn api_list(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<NotificationList>> {
     let (page, per_page) = query.paging()?;
     let notifications = db::list(&state.pool, user.0.id, per_page, (page - 1) * per_page).await?;
     let total = db::total(&state.pool, user.0.id).await?;
     let unread = db::unread_count(&state.pool, user.0.id).await?;
-    Ok(Json(json!({
-        "notifications": notifications,
-        "total": total,
-        "unread": unread,
-        "page": page,
-        "per_page": per_page,
-    })))
+    Ok(Json(NotificationList { notifications, total, unread, page, per_page }))
+}
+
+/// The token user's notifications, newest first, paged.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct NotificationList {
+    notifications: Vec<db::Notification>,
+    total: i64,
+    unread: i64,
+    page: i64,
+    per_page: i64,
 }

@@ -6,7 +6,7 @@ use axum::{
     http::StatusCode,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     Suggestion,
@@ -29,7 +29,8 @@ use crate::{
 
 /// A playbook as the API gives it: its current version, and whether it is
 /// due for review.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Playbook)]
 pub struct PlaybookBody {
     #[serde(flatten)]
     playbook: Playbook,
@@ -38,7 +39,9 @@ pub struct PlaybookBody {
     versions: Option<Vec<VersionLine>>,
 }
 
-#[derive(Serialize)]
+/// A saved version of a playbook.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = PlaybookVersionLine)]
 struct VersionLine {
     version: i32,
     title: String,
@@ -70,13 +73,27 @@ fn body_of(state: &AppState, playbook: Playbook, versions: Option<Vec<Version>>)
     path = "/api/v1/playbooks",
     tag = "playbooks",
     summary = "List playbooks",
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::PlaybookList), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = PlaybookList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
-pub async fn list_playbooks(State(state): State<AppState>) -> Result<Json<Value>> {
+pub async fn list_playbooks(State(state): State<AppState>) -> Result<Json<PlaybookList>> {
     let playbooks: Vec<PlaybookBody> =
         db::list(&state.pool, false).await?.into_iter().map(|p| body_of(&state, p, None)).collect();
-    Ok(Json(json!({ "playbooks": playbooks })))
+    Ok(Json(PlaybookList { playbooks }))
+}
+
+/// `{"playbooks":[...]}`: those not retired.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PlaybookList {
+    playbooks: Vec<PlaybookBody>,
+}
+
+/// The checklists applied to an incident, and the playbooks suggested for
+/// it, best first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IncidentPlaybooks {
+    applied: Vec<Checklist>,
+    suggested: Vec<Suggestion>,
 }
 
 /// `GET /api/v1/playbooks/{id}` (an id or a slug): the playbook and the
@@ -88,7 +105,7 @@ pub async fn list_playbooks(State(state): State<AppState>) -> Result<Json<Value>
     tag = "playbooks",
     summary = "Read a playbook and its versions",
     params(crate::web::api_schemas::PlaybookKey),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Playbook), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = PlaybookBody), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn show_playbook(
@@ -156,8 +173,8 @@ fn input_from(
     path = "/api/v1/playbooks",
     tag = "playbooks",
     summary = "Create a playbook",
-    request_body = crate::web::api_schemas::PlaybookInput,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Playbook), crate::web::api_schemas::WriteErrors),
+    request_body = NewPlaybook,
+    responses((status = 201, description = "OK", body = PlaybookBody), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn create_playbook(
@@ -187,8 +204,8 @@ pub async fn create_playbook(
     tag = "playbooks",
     summary = "Edit a playbook (a new version)",
     params(crate::web::api_schemas::PlaybookKey),
-    request_body = crate::web::api_schemas::PlaybookInput,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::Playbook), crate::web::api_schemas::WriteErrors),
+    request_body = PlaybookChanges,
+    responses((status = 200, description = "OK", body = PlaybookBody), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn update_playbook(
@@ -239,18 +256,18 @@ pub async fn update_playbook(
     tag = "playbooks",
     summary = "Applied and suggested playbooks",
     params(crate::web::api_schemas::IncidentId),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::IncidentPlaybooks), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = IncidentPlaybooks), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn incident_playbooks(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
-) -> Result<Json<Value>> {
+) -> Result<Json<IncidentPlaybooks>> {
     let mut db = state.pool.acquire().await?;
     let applied = db::checklists(&mut db, incident.id).await?;
     drop(db);
     let suggested: Vec<Suggestion> = super::suggestions(&state, incident.id, &applied).await?;
-    Ok(Json(json!({ "applied": applied, "suggested": suggested })))
+    Ok(Json(IncidentPlaybooks { applied, suggested }))
 }
 
 /// `POST /api/v1/incidents/{id}/playbooks`: `{"playbook_id"}` (an id or a
@@ -262,8 +279,8 @@ pub async fn incident_playbooks(
     tag = "playbooks",
     summary = "Apply a playbook to an incident",
     params(crate::web::api_schemas::IncidentId),
-    request_body = crate::web::api_schemas::ApplyPlaybook,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Checklist), crate::web::api_schemas::WriteErrors),
+    request_body = ApplyPlaybook,
+    responses((status = 201, description = "OK", body = Checklist), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn apply_playbook(
@@ -292,7 +309,7 @@ pub async fn apply_playbook(
     tag = "playbooks",
     summary = "Start a run of a playbook, outside any incident",
     params(crate::web::api_schemas::PlaybookKey),
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::Checklist), crate::web::api_schemas::WriteErrors),
+    responses((status = 201, description = "OK", body = Checklist), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn start_run(
@@ -316,8 +333,8 @@ pub async fn start_run(
     tag = "playbooks",
     summary = "Tick a checklist item",
     params(crate::web::api_schemas::RecordId),
-    request_body = crate::web::api_schemas::TickItem,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::ChecklistItem), crate::web::api_schemas::WriteErrors),
+    request_body = TickItem,
+    responses((status = 200, description = "OK", body = Item), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn tick_item(
@@ -356,7 +373,7 @@ pub async fn tick_item(
     tag = "playbooks",
     summary = "Make an action item of a checklist item",
     params(crate::web::api_schemas::RecordId),
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::ActionItem), crate::web::api_schemas::WriteErrors),
+    responses((status = 201, description = "OK", body = crate::action_items::db::ActionItem), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn make_action_item(
@@ -372,4 +389,56 @@ pub async fn make_action_item(
     })?;
     let action = super::make_action_item(&state, incident, id, &user.0).await?;
     Ok((StatusCode::CREATED, Json(action)))
+}
+
+// The request bodies as the OpenAPI document describes them: the
+// handlers read them field by field, to name the field at fault.
+
+/// `POST /api/v1/playbooks`: its steps are the task-list items (`- [ ] ...`) of `body`.
+#[derive(utoipa::ToSchema)]
+pub struct NewPlaybook {
+    #[schema(min_length = 1)]
+    pub title: String,
+    /// Markdown, with at least one task-list item.
+    pub body: String,
+    /// Lower-case words joined by `-`; made from the title when not given.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub slug: Option<String>,
+    /// Cause categories it helps with.
+    pub categories: Option<crate::web::api_schemas::Labels>,
+    /// Evidence suspects it helps with (`http-client-persistconn`, ...).
+    pub suspect_keys: Option<crate::web::api_schemas::Labels>,
+    pub owner_id: Option<uuid::Uuid>,
+    /// Run on its own, not applied to an incident ("before shipping a new service").
+    pub standing: Option<bool>,
+}
+
+/// `PATCH /api/v1/playbooks/{id}`: an edit saves a new version.
+#[derive(utoipa::ToSchema)]
+pub struct PlaybookChanges {
+    pub version: i32,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub categories: Option<crate::web::api_schemas::Labels>,
+    pub suspect_keys: Option<crate::web::api_schemas::Labels>,
+    pub owner_id: Option<uuid::Uuid>,
+    pub standing: Option<bool>,
+    /// Marks it reviewed now.
+    pub reviewed: Option<bool>,
+    /// Admins only.
+    pub retired: Option<bool>,
+}
+
+/// `{"playbook_id":".."}`: the playbook's id or slug.
+#[derive(utoipa::ToSchema)]
+pub struct ApplyPlaybook {
+    pub playbook_id: String,
+}
+
+/// A step ticked: its new state, a note, and the `version` it was based on.
+#[derive(utoipa::ToSchema)]
+pub struct TickItem {
+    pub state: crate::playbooks::domain::ItemState,
+    pub note: Option<String>,
+    pub version: i32,
 }

@@ -9,7 +9,8 @@ use super::domain::{ItemState, PlaybookFields, Step};
 use crate::error::{AppError, Result};
 
 /// A playbook at its current version.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = PlaybookVersion)]
 pub struct Playbook {
     pub id: Uuid,
     pub slug: String,
@@ -262,7 +263,7 @@ pub async fn linked(
 
 /// A checklist: a playbook version's steps, on an incident or as a run of
 /// a standing playbook.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Checklist {
     pub id: Uuid,
     pub incident_id: Option<Uuid>,
@@ -293,7 +294,8 @@ impl Checklist {
 }
 
 /// One step of a checklist and where it stands.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ChecklistItem)]
 pub struct Item {
     pub id: Uuid,
     pub checklist_id: Uuid,

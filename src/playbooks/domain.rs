@@ -18,7 +18,7 @@ pub const MAX_TITLE_CHARS: usize = 200;
 
 /// One step of a playbook: a task-list item of its body, as written (its
 /// inline Markdown), and how deeply it is nested under other steps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub text: String,
     pub depth: u32,
@@ -200,7 +200,7 @@ fn parse_owner(raw: &str, users: &[Uuid]) -> Result<Option<Uuid>, String> {
 }
 
 /// Where a step of a checklist stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ItemState {

@@ -299,7 +299,8 @@ fn action_title(step: &str) -> String {
 }
 
 /// A playbook suggested for an incident, with why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PlaybookSuggestion)]
 pub struct Suggestion {
     pub playbook_id: Uuid,
     pub slug: String,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{error::Result, incidents::domain::Severity};
 
 /// Someone asked to review, with their latest verdict if they gave one.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Reviewer {
     pub user_id: Uuid,
     pub name: String,
@@ -36,7 +36,7 @@ impl Reviewer {
 }
 
 /// One verdict, as the API lists it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Review {
     pub id: Uuid,
     pub reviewer_id: Uuid,

@@ -19,7 +19,9 @@ use crate::{
     web::clock::Zone,
 };
 
-#[derive(Serialize)]
+/// Search hits, best first, paged.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SearchResults)]
 pub struct SearchBody {
     hits: Vec<HitBody>,
     /// How many hits: all of them when `more` is false; otherwise hits
@@ -33,7 +35,9 @@ pub struct SearchBody {
     corrected: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A hit: the incident's listed fields, its snippet and its score.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SearchHit)]
 struct HitBody {
     id: Uuid,
     number: i32,
@@ -59,7 +63,7 @@ struct HitBody {
     tag = "search",
     summary = "Search incidents, best first",
     params(crate::web::api_schemas::SearchFilters),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::SearchResults), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = SearchBody), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn search(
@@ -97,7 +101,7 @@ pub async fn search(
 
 /// The body of `GET /api/v1/incidents`, serialised as it is (a list is
 /// read often: no detour through a JSON tree).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IncidentList {
     incidents: Vec<IncidentListing>,
     /// How many incidents; with filters, as a search's `total`: all of
@@ -118,7 +122,7 @@ pub struct IncidentList {
     tag = "incidents",
     summary = "List incidents, newest first",
     params(crate::web::api_schemas::SearchFilters),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::IncidentList), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = IncidentList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn list_incidents(
@@ -154,13 +158,19 @@ pub async fn list_incidents(
     tag = "search",
     summary = "Past incidents like this one",
     params(crate::web::api_schemas::IncidentId),
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::SimilarList), crate::web::api_schemas::ReadErrors),
+    responses((status = 200, description = "OK", body = SimilarList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn similar(
     State(state): State<AppState>,
     crate::incidents::path::IncidentPath(incident): crate::incidents::path::IncidentPath,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<SimilarList>> {
     let similar = super::similar::similar(&state.pool, incident.id).await?;
-    Ok(Json(serde_json::json!({ "similar": similar })))
+    Ok(Json(SimilarList { similar }))
+}
+
+/// Past incidents like this one, best first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SimilarList {
+    similar: Vec<super::similar::Similar>,
 }

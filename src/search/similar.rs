@@ -18,7 +18,9 @@ pub const LIMIT: usize = 5;
 /// by a few.
 const CANDIDATES_PER_WAY: i64 = 300;
 
-#[derive(Debug, Clone, Serialize)]
+/// A past incident like the one asked about, with why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = SimilarIncident)]
 pub struct Similar {
     pub id: Uuid,
     pub number: i32,

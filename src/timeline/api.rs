@@ -33,8 +33,8 @@ fn read_rfc3339(raw: &str) -> std::result::Result<time::OffsetDateTime, String> 
     tag = "timeline",
     summary = "Add a timeline entry",
     params(crate::web::api_schemas::IncidentId),
-    request_body = crate::web::api_schemas::TimelineInput,
-    responses((status = 201, description = "OK", body = crate::web::api_schemas::TimelineEvent), crate::web::api_schemas::WriteErrors),
+    request_body = NewTimelineEvent,
+    responses((status = 201, description = "OK", body = crate::timeline::db::TimelineEvent), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn create_event(
@@ -58,8 +58,8 @@ pub async fn create_event(
     tag = "timeline",
     summary = "Update a timeline entry",
     params(crate::web::api_schemas::RecordId),
-    request_body = crate::web::api_schemas::TimelineInput,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::TimelineEvent), crate::web::api_schemas::WriteErrors),
+    request_body = TimelineChanges,
+    responses((status = 200, description = "OK", body = crate::timeline::db::TimelineEvent), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn update_event(
@@ -114,4 +114,35 @@ pub async fn delete_event(
 ) -> Result<StatusCode> {
     super::remove_event(&state, None, id, &user.0).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// The request bodies as the OpenAPI document describes them: the
+// handlers read them field by field, to name the field at fault.
+
+/// `POST /api/v1/incidents/{id}/timeline`.
+#[derive(utoipa::ToSchema)]
+pub struct NewTimelineEvent {
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: String,
+    /// `observation` when not given.
+    pub kind: Option<crate::timeline::domain::EventKind>,
+    #[schema(min_length = 1)]
+    pub body: String,
+    /// For a hypothesis: `open` when not given.
+    pub hypothesis_status: Option<crate::timeline::domain::HypothesisStatus>,
+    /// What supports or refutes a hypothesis.
+    pub evidence: Option<String>,
+}
+
+/// `PATCH /api/v1/timeline/{id}`: the `version` and the fields to change.
+#[derive(utoipa::ToSchema)]
+pub struct TimelineChanges {
+    pub version: i32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<String>,
+    pub kind: Option<crate::timeline::domain::EventKind>,
+    #[schema(min_length = 1)]
+    pub body: Option<String>,
+    pub hypothesis_status: Option<crate::timeline::domain::HypothesisStatus>,
+    pub evidence: Option<String>,
 }

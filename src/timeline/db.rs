@@ -11,7 +11,7 @@ use crate::{
     incidents::versioned::Versioned,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelineEvent {
     pub id: Uuid,
     pub incident_id: Uuid,

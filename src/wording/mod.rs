@@ -17,7 +17,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -68,13 +68,13 @@ pub async fn notes(state: &AppState, text: String) -> Result<Vec<Note>> {
     tag = "wording",
     summary = "Blameless-language notes on a text",
     request_body = crate::web::api_schemas::WordingInput,
-    responses((status = 200, description = "OK", body = crate::web::api_schemas::WordingNotes), crate::web::api_schemas::WriteErrors),
+    responses((status = 200, description = "OK", body = WordingNotes), crate::web::api_schemas::WriteErrors),
     security(("bearer" = []))
 )]
 pub async fn check(
     State(state): State<AppState>,
     body: std::result::Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
-) -> Result<Json<Value>> {
+) -> Result<Json<WordingNotes>> {
     let Json(body) = body.map_err(json_rejection)?;
     let text = match body.get("text") {
         Some(Value::String(text)) => text.clone(),
@@ -85,7 +85,13 @@ pub async fn check(
             "A text checked has at most {MAX_CHECKED_CHARS} characters."
         )));
     }
-    Ok(Json(json!({ "notes": notes(&state, text).await? })))
+    Ok(Json(WordingNotes { notes: notes(&state, text).await? }))
+}
+
+/// The notes on a text, in reading order.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WordingNotes {
+    notes: Vec<rules::Note>,
 }
 
 /// What saved text says to look at again: a message for the page after a

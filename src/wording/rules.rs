@@ -12,7 +12,8 @@ use serde::Serialize;
 
 /// One note: where (in characters, from 0), which rule, why, and what to
 /// write instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = WordingNote)]
 pub struct Note {
     pub start: usize,
     pub end: usize,

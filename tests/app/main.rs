@@ -6,6 +6,7 @@ mod helpers;
 mod action_items;
 mod admin;
 mod api;
+mod api_contract;
 mod architecture;
 mod audit;
 mod auth;

@@ -203,6 +203,18 @@ async fn the_document_is_served_without_a_token_and_described_to_people() {
     let page = page.text().await.unwrap();
     assert!(page.contains("PATCH /api/v1/incidents/{id}"), "{page}");
     assert!(page.contains("ApiError"));
+    // Each schema is described with its fields, and the calls link to theirs.
+    let incident = &page[page.find("id=\"schema-Incident\"").expect("the Incident schema is described")..];
+    let incident = &incident[..incident.find("</section>").unwrap()];
+    assert!(
+        incident.contains("<code>started_at</code></td>") && incident.contains("string (date-time)"),
+        "{incident}"
+    );
+    assert!(incident.contains("href=\"#schema-Severity\""), "a field links to its schema: {incident}");
+    assert!(
+        page.contains("<a href=\"#schema-NewIncident\"><code>NewIncident (application/json)</code></a>"),
+        "{page}"
+    );
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "nothing from elsewhere");
 
     let anonymous = app.client().get("/api-docs").await;

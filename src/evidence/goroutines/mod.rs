@@ -37,8 +37,9 @@ pub enum DumpError {
 }
 
 /// The analysis of a goroutine dump (`"format":"goroutine_dump"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DumpAnalysis {
+    #[schema(pattern = "^goroutine_dump$")]
     pub format: String,
     /// `full` (debug=2), `grouped` (debug=1) or `crash`.
     pub layout: String,
@@ -62,7 +63,7 @@ pub struct DumpAnalysis {
     pub panic: Option<PanicView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupView {
     pub count: u64,
     pub state: String,
@@ -88,7 +89,7 @@ pub struct GroupView {
     pub user_args: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FrameView {
     pub function: String,
     /// `file.go:123`
@@ -98,7 +99,7 @@ pub struct FrameView {
     pub args: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExactGroupView {
     /// Its group in `groups`.
     pub group: usize,
@@ -109,7 +110,7 @@ pub struct ExactGroupView {
     pub frames: Vec<FrameView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParentView {
     pub goroutine: u64,
     /// Whether the parent itself is in the dump (it may have exited).
@@ -121,7 +122,8 @@ pub struct ParentView {
     pub child_groups: Vec<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = GoroutineSuspect)]
 pub struct Suspect {
     /// The biggest group showing the signature.
     pub group: usize,
@@ -134,7 +136,7 @@ pub struct Suspect {
     pub evidence: SuspectEvidence,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SuspectEvidence {
     /// Goroutines in all the suspect's groups.
     pub count: u64,
@@ -150,7 +152,7 @@ pub struct SuspectEvidence {
     pub likely_holders: Vec<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PanicView {
     /// `panic`, `fatal error`, `stack overflow` or `signal`.
     pub kind: String,
@@ -260,8 +262,9 @@ fn analyse(dump: &parse::Dump, gzip_cut: bool) -> DumpAnalysis {
 }
 
 /// Two dumps compared group by group (`"format":"goroutine_diff"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DumpDiff {
+    #[schema(pattern = "^goroutine_diff$")]
     pub format: String,
     /// Biggest change first: grown, shrunk, appeared or vanished.
     pub groups: Vec<GroupDelta>,
@@ -269,7 +272,7 @@ pub struct DumpDiff {
     pub after_goroutines: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupDelta {
     pub top_function: String,
     pub state: String,

@@ -26,8 +26,9 @@ pub use top::{Filter, TopRow, TopTable, top_table};
 pub const TOP_ROWS: usize = 200;
 
 /// The `analysis` of a pprof artifact, in the API's shape.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PprofAnalysis {
+    #[schema(value_type = String, pattern = "^pprof$")]
     pub format: &'static str,
     pub sample_types: Vec<SampleType>,
     pub default_sample_type: String,
@@ -42,7 +43,7 @@ pub struct PprofAnalysis {
 }
 
 /// One function of a top table; values in the sample type's own unit.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct TopEntry {
     pub function: String,
     pub flat: i64,
@@ -53,8 +54,9 @@ pub struct TopEntry {
 
 /// The difference of two profiles: target minus base, percentages of the
 /// base's total (negative where the target has less).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PprofDiff {
+    #[schema(value_type = String, pattern = "^pprof_diff$")]
     pub format: &'static str,
     pub sample_type: String,
     pub top: Vec<TopEntry>,

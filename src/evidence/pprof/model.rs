@@ -61,7 +61,7 @@ pub struct Mapping {
 }
 
 /// A sample type as shown to a reader: `cpu` in `nanoseconds`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SampleType {
     #[serde(rename = "type")]
     pub name: String,

@@ -7,7 +7,7 @@ use super::format::{percentage, scale, scaled_label};
 use super::model::Profile;
 
 /// One label key and the value under each of its values, heaviest first.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TagBreakdown {
     pub key: String,
     pub total: i64,
@@ -15,7 +15,7 @@ pub struct TagBreakdown {
 }
 
 /// One label value and the sum of the samples that carry it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TagValue {
     pub value: String,
     pub total: i64,

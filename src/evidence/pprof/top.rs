@@ -151,7 +151,7 @@ impl TopTable {
 
 /// One function's callers and callees with the value through each call,
 /// heaviest first, as `go tool pprof -peek` lists them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Peek {
     pub function: String,
     pub flat: i64,
@@ -161,7 +161,7 @@ pub struct Peek {
 }
 
 /// A caller or callee and the value through the call.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Call {
     pub function: String,
     pub value: i64,
