@@ -50,15 +50,24 @@ impl Driver {
     }
 
     async fn browser(&self) -> Client {
+        self.browser_with(&["--window-size=1280,900"]).await
+    }
+
+    /// A browser with more `args`: a window size, a colour scheme.
+    async fn browser_with(&self, args: &[&str]) -> Client {
         let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": binary,
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--no-first-run", "--window-size=1280,900"]
-            }
-        });
+        let mut all = vec![
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ];
+        all.extend_from_slice(args);
+        let capabilities = json!({ "goog:chromeOptions": { "binary": binary, "args": all } });
         let capabilities = capabilities.as_object().unwrap().clone();
         ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
@@ -742,6 +751,97 @@ async fn an_author_asks_a_review_the_reviewer_comments_and_asks_changes_then_app
         assert!(!toc.contains("comment"), "a resolved thread is not counted: {toc}");
         let summary = wait_for_text(&browser, "#summary", "search latency dashboard").await;
         assert!(summary.contains("showed it first"), "{summary}");
+    });
+    let outcome = steps.catch_unwind().await;
+    browser.close().await.ok();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// The relative luminance of a CSS `rgb(r, g, b)` colour, 0 (black) to 1 (white).
+fn luminance(css: &str) -> f64 {
+    let channels: Vec<f64> = css
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .take(3)
+        .map(|c| c.trim().parse::<f64>().unwrap_or_else(|_| panic!("a colour: {css}")) / 255.0)
+        .map(|c| if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) })
+        .collect();
+    0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+}
+
+#[tokio::test]
+async fn a_lead_reads_the_insights_on_a_phone_in_dark_mode_and_opens_the_incidents_behind_a_bar() {
+    let Some(driver) = Driver::start() else { return };
+    let app = TestApp::spawn().await;
+    let editor = app.create_user(debrief::auth::domain::Role::Editor).await;
+    let token = app.api_token(&editor).await;
+    for (title, severity, started) in [
+        ("Checkout 5xx", "SEV1", "2025-01-05T10:00:00Z"),
+        ("Payments slow", "SEV2", "2025-01-12T08:00:00Z"),
+        ("Search stale", "SEV2", "2025-02-20T12:00:00Z"),
+        ("Login loop", "SEV1", "2025-03-03T10:00:00Z"),
+    ] {
+        let body =
+            json!({"title": title, "severity": severity, "started_at": started, "services": ["checkout"]});
+        let created =
+            app.api(reqwest::Method::POST, "/api/v1/incidents", &token).json(&body).send().await.unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    // A phone's width, dark.
+    let browser = driver.browser_with(&["--window-size=390,844", "--force-dark-mode"]).await;
+
+    let steps = AssertUnwindSafe(async {
+        sign_in(&browser, &app, &editor.email, &editor.password).await;
+        browser.goto(&app.url("/insights?from=2025-01-01&to=2025-03-31")).await.unwrap();
+        let summary = wait_for_text(&browser, "[data-testid=insights-summary]", "4 incidents").await;
+        assert!(summary.contains("2025-01-01") && summary.contains("2025-03-31"), "{summary}");
+
+        // Nothing wider than the phone: charts scale, tables scroll in their own box.
+        let widths = browser
+            .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
+            .await
+            .unwrap();
+        let (page, window) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+        assert!(page <= window, "the page is {page} px wide in a {window} px window");
+
+        // Dark, and the charts' words and bars stand out from it.
+        let colours = browser
+            .execute(
+                "const chart = document.querySelector('#severity svg.chart');
+                 const text = chart.querySelector('.chart-text');
+                 return [getComputedStyle(document.body).backgroundColor, getComputedStyle(text).fill,
+                         chart.getBoundingClientRect().width, document.querySelectorAll('svg.chart').length,
+                         document.querySelectorAll('.insight-table table').length];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (background, text) =
+            (luminance(colours[0].as_str().unwrap()), luminance(colours[1].as_str().unwrap()));
+        assert!(background < 0.1, "a dark page: {colours}");
+        assert!((text + 0.05) / (background + 0.05) >= 4.5, "chart text readable on it: {colours}");
+        assert!(colours[2].as_f64().unwrap() <= window, "the chart fits the phone: {colours}");
+        assert_eq!(colours[3], colours[4], "each chart has its table of numbers: {colours}");
+
+        // January's SEV2 bar opens the list of exactly what it counts.
+        let bar = browser
+            .find(Locator::Css("#severity svg a[href*='severity=SEV2'][href*='from=2025-01-01']"))
+            .await
+            .unwrap();
+        let href = bar.attr("href").await.unwrap().unwrap();
+        bar.click().await.unwrap();
+        wait_for_text(&browser, "[data-testid=search-total]", "1 incident").await;
+        assert!(
+            browser.current_url().await.unwrap().as_str().ends_with(&href),
+            "the bar is a link to {href}"
+        );
+        let hits = browser.find_all(Locator::Css("[data-testid=hits] .hit-title")).await.unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].text().await.unwrap(), "Payments slow");
     });
     let outcome = steps.catch_unwind().await;
     browser.close().await.ok();
