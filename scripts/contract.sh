@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Contract fuzzing: schemathesis (from PyPI, in a venv under target/) reads
-# the app's own OpenAPI document and sends generated requests, valid and
-# invalid, to every call of /api/v1 with an admin's token, on a fresh
-# database. Passes with no server error and no response outside its schema.
+# Contract fuzzing, on a fresh database: the app's own OpenAPI document is
+# checked against the OpenAPI 3.1 specification (openapi-spec-validator),
+# then schemathesis reads it and sends generated requests, valid and
+# invalid, to every call of /api/v1 with an admin's token (both tools from
+# PyPI, in a venv under target/). Passes with a valid document, no server
+# error and no response outside its schema.
 #
 #   scripts/contract.sh [examples per operation=25]
 #
@@ -18,7 +20,8 @@ base="http://127.0.0.1:$port"
 venv=target/contract-venv
 report=target/contract-report
 
-[ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet schemathesis; }
+[ -x "$venv/bin/schemathesis" ] && [ -x "$venv/bin/openapi-spec-validator" ] \
+  || { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet schemathesis openapi-spec-validator; }
 bin=${CONTRACT_BIN:-target/debug/debrief}
 [ -n "${CONTRACT_BIN:-}" ] || cargo build --quiet
 
@@ -43,6 +46,9 @@ curl -fsS -X POST "$base/api/v1/incidents" -H "Authorization: Bearer $token" -H 
   -d '{"title":"Checkout 5xx","severity":"SEV2","started_at":"2026-11-20T14:00:00Z"}' >/dev/null
 
 rm -rf "$report" && mkdir -p "$report"
+# First, the document itself against the OpenAPI 3.1 specification.
+curl -fsS "$base/api/v1/openapi.json" >"$report/openapi.json"
+"$venv/bin/openapi-spec-validator" --schema 3.1.0 "$report/openapi.json"
 status=0
 "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
   -H "Authorization: Bearer $token" \
