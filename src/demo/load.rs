@@ -81,6 +81,46 @@ pub struct Postmortem {
     pub timeline: Vec<TimelineEntry>,
     pub causes: Vec<CauseEntry>,
     pub action_items: Vec<ActionItemEntry>,
+    /// A starter playbook applied to it, and how far its steps got.
+    #[serde(default)]
+    pub checklist: Option<ChecklistEntry>,
+    /// The review's threads.
+    #[serde(default)]
+    pub comments: Vec<CommentEntry>,
+}
+
+/// A starter playbook applied by `by`, its steps (counted from 0, nested
+/// ones included) ticked done or not applicable, some with a note.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistEntry {
+    pub playbook: String,
+    pub by: CastIndex,
+    pub done: Vec<usize>,
+    pub not_applicable: Vec<usize>,
+    #[serde(default)]
+    pub notes: std::collections::BTreeMap<usize, String>,
+}
+
+/// A thread of the review on `on` (`cause:0`, `action_item:1` or
+/// `section:trigger`), its replies, and whether it was resolved.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentEntry {
+    pub on: String,
+    pub by: CastIndex,
+    pub body: String,
+    #[serde(default)]
+    pub replies: Vec<ReplyEntry>,
+    #[serde(default)]
+    pub resolved: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyEntry {
+    pub by: CastIndex,
+    pub body: String,
 }
 
 /// A timeline event; `author` counts into [`CAST`].
@@ -182,6 +222,8 @@ pub struct LoadReport {
     pub causes: usize,
     pub action_items: usize,
     pub artifacts: usize,
+    pub checklists: usize,
+    pub comments: usize,
     /// Every cast member, and whether this load created their account.
     pub users: Vec<(Persona, bool)>,
 }
@@ -190,8 +232,15 @@ impl LoadReport {
     /// "Loaded 12 postmortems, 170 timeline events, ..."
     pub fn summary(&self) -> String {
         format!(
-            "Loaded {} postmortems, {} timeline events, {} causes, {} action items and {} evidence files.",
-            self.postmortems, self.timeline_events, self.causes, self.action_items, self.artifacts
+            "Loaded {} postmortems, {} timeline events, {} causes, {} action items, {} evidence files, {} \
+             checklists and {} comments.",
+            self.postmortems,
+            self.timeline_events,
+            self.causes,
+            self.action_items,
+            self.artifacts,
+            self.checklists,
+            self.comments
         )
     }
 }
@@ -202,6 +251,9 @@ impl LoadReport {
 #[tracing::instrument(skip_all)]
 pub async fn load_demo(pool: &PgPool, store: &ArtifactStore, password: &NewPassword) -> Result<LoadReport> {
     let postmortems = postmortems()?;
+    // The starter playbooks the demo's checklists are made from (the
+    // server adds them at start too).
+    crate::playbooks::library::load(pool).await?;
     let mut tx = pool.begin().await?;
     refuse_unless_empty(&mut tx).await?;
     let mut users = Vec::with_capacity(CAST.len());
@@ -221,6 +273,8 @@ pub async fn load_demo(pool: &PgPool, store: &ArtifactStore, password: &NewPassw
         causes: postmortems.iter().map(|p| p.causes.len()).sum(),
         action_items: postmortems.iter().map(|p| p.action_items.len()).sum(),
         artifacts,
+        checklists: postmortems.iter().filter(|p| p.checklist.is_some()).count(),
+        comments: postmortems.iter().flat_map(|p| &p.comments).map(|thread| 1 + thread.replies.len()).sum(),
         users: CAST.iter().copied().zip(users.iter().map(|(_, created)| *created)).collect(),
     })
 }
@@ -323,8 +377,10 @@ async fn insert_postmortem(
     edit(tx, &document, incident_id, &analysis, analyst).await?;
     history.date_last(tx, incident_id, day_after + Duration::hours(11) + Duration::minutes(5)).await?;
 
+    let mut cause_ids = Vec::with_capacity(postmortem.causes.len());
     for cause in &postmortem.causes {
         let saved = causes::db::insert_cause(&mut *tx, incident_id, &cause.fields()).await?;
+        cause_ids.push(saved.id);
         let summary = format!("Added a {}", saved.kind.label().to_lowercase());
         revision::record(
             &mut *tx,
@@ -343,6 +399,7 @@ async fn insert_postmortem(
     // Items done by now were, for a published postmortem, done after it:
     // they are added open and closed below, after the publication.
     let mut to_close = Vec::new();
+    let mut item_ids = Vec::with_capacity(postmortem.action_items.len());
     for item in &postmortem.action_items {
         let due_on = postmortem.closed_on() + Duration::days(item.due_in_days);
         let mut fields = item.fields(author(item.owner), due_on);
@@ -351,6 +408,7 @@ async fn insert_postmortem(
             fields.status = ActionStatus::Open;
         }
         let saved = action_items::db::insert_item(&mut *tx, incident_id, &fields).await?;
+        item_ids.push(saved.id);
         let changes = [versioned::added(&saved)];
         revision::record(
             &mut *tx,
@@ -368,6 +426,13 @@ async fn insert_postmortem(
         }
     }
 
+    if let Some(checklist) = &postmortem.checklist {
+        let applied = day_after + Duration::hours(15) + Duration::minutes(30);
+        let ticked = day_after + Duration::days(1) + Duration::hours(12);
+        apply_checklist(tx, &document, incident_id, checklist, author(checklist.by), ticked).await?;
+        history.date_last(tx, incident_id, applied).await?;
+    }
+
     let lessons = [
         (Field::WentWell, postmortem.went_well.as_str()),
         (Field::WentBadly, postmortem.went_badly.as_str()),
@@ -382,6 +447,12 @@ async fn insert_postmortem(
     }
     if matches!(postmortem.status, Status::InReview | Status::Published) {
         crate::review::db::ask(tx, incident_id, reviewer, opened_by).await?;
+    }
+    let targets = Targets { causes: &cause_ids, action_items: &item_ids };
+    let review_day = day_after + Duration::days(2) + Duration::hours(10);
+    for (n, thread) in postmortem.comments.iter().enumerate() {
+        let at = review_day + Duration::minutes(25 * i64::try_from(n).unwrap_or(0));
+        add_thread(tx, incident_id, thread, &targets, cast, at).await?;
     }
     if published {
         let note = "Reads well: the timeline and the causes agree with the evidence.";
@@ -406,6 +477,126 @@ async fn insert_postmortem(
     }
     history.date_incident(tx, incident_id).await?;
     Ok(attached.len())
+}
+
+/// Applies the starter playbook `entry` names to the incident, as `by`,
+/// and ticks its steps as they stood at `ticked`.
+async fn apply_checklist(
+    tx: &mut PgConnection,
+    document: &crate::incidents::document::Document,
+    incident_id: Uuid,
+    entry: &ChecklistEntry,
+    by: Uuid,
+    ticked: OffsetDateTime,
+) -> Result<()> {
+    use crate::playbooks::{db as playbooks, domain::ItemState};
+    let playbook = playbooks::find(&mut *tx, &entry.playbook)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo's playbook {} is missing", entry.playbook))?;
+    let steps = playbook.steps.len();
+    if let Some(past) = entry.done.iter().chain(&entry.not_applicable).find(|index| **index >= steps) {
+        return Err(anyhow::anyhow!("{} has {steps} steps, not a step {past}", entry.playbook).into());
+    }
+    // As in the app, a step is not applicable for a reason.
+    if let Some(bare) = entry.not_applicable.iter().find(|index| !entry.notes.contains_key(index)) {
+        return Err(
+            anyhow::anyhow!("{}'s step {bare} is not applicable without a note", entry.playbook).into()
+        );
+    }
+    let checklist = playbooks::insert_checklist(
+        tx,
+        Some(incident_id),
+        Some(playbook.id),
+        &playbook.slug,
+        playbook.version,
+        &playbook.title,
+        &playbook.steps,
+        Some(by),
+    )
+    .await?;
+    let states = entry.done.iter().map(|index| (*index, ItemState::Done));
+    let states = states.chain(entry.not_applicable.iter().map(|index| (*index, ItemState::NotApplicable)));
+    for (index, state) in states {
+        let note = entry.notes.get(&index).map_or("", String::as_str);
+        let position = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        playbooks::restore_item(tx, checklist, position, state, note, Some(by), Some(ticked)).await?;
+    }
+    let summary = format!("Applied the playbook \u{201c}{}\u{201d}", playbook.title);
+    let change = Change {
+        field: "checklists".into(),
+        old: String::new(),
+        new: format!("{} (version {}, {steps} steps)", playbook.title, playbook.version),
+    };
+    revision::record_part(tx, document, incident_id, by, &summary, &[change]).await
+}
+
+/// The records of one postmortem a thread may be on, in the JSON's order.
+struct Targets<'a> {
+    causes: &'a [Uuid],
+    action_items: &'a [Uuid],
+}
+
+impl Targets<'_> {
+    /// `cause:0` -> (`cause`, its id); `section:trigger` -> (`section`, `trigger`).
+    fn find(&self, on: &str) -> Result<(&'static str, String)> {
+        let (kind, which) = on.split_once(':').unwrap_or((on, ""));
+        let record = |ids: &[Uuid]| which.parse::<usize>().ok().and_then(|n| ids.get(n)).map(Uuid::to_string);
+        let found = match kind {
+            "cause" => record(self.causes).map(|id| ("cause", id)),
+            "action_item" => record(self.action_items).map(|id| ("action_item", id)),
+            "section" => crate::comments::part_key("section", which).map(|_| ("section", which.to_owned())),
+            _ => None,
+        };
+        found.ok_or_else(|| anyhow::anyhow!("a demo comment is on {on}, which is not there").into())
+    }
+}
+
+/// One thread of the review, written at `at` and its replies after it.
+async fn add_thread(
+    tx: &mut PgConnection,
+    incident_id: Uuid,
+    thread: &CommentEntry,
+    targets: &Targets<'_>,
+    cast: &[Uuid],
+    at: OffsetDateTime,
+) -> Result<()> {
+    use crate::comments::db::{NewComment, insert, set_resolved};
+    let (kind, target) = targets.find(&thread.on)?;
+    let new = NewComment {
+        incident_id,
+        target_kind: kind,
+        target_id: &target,
+        parent_id: None,
+        author_id: cast[thread.by.0],
+        body: &thread.body,
+    };
+    let root = insert(tx, &new).await?;
+    date_comment(tx, root.id, at).await?;
+    for (n, reply) in thread.replies.iter().enumerate() {
+        let new =
+            NewComment { parent_id: Some(root.id), author_id: cast[reply.by.0], body: &reply.body, ..new };
+        let saved = insert(tx, &new).await?;
+        date_comment(tx, saved.id, at + Duration::hours(2 + i64::try_from(n).unwrap_or(0))).await?;
+    }
+    if thread.resolved {
+        set_resolved(&mut *tx, root.id, true, cast[thread.by.0]).await?;
+        let resolved = at + Duration::hours(4);
+        sqlx::query("update comment set resolved_at = $2 where id = $1")
+            .bind(root.id)
+            .bind(resolved)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn date_comment(tx: &mut PgConnection, id: Uuid, at: OffsetDateTime) -> Result<()> {
+    sqlx::query("update comment set created_at = $2 where id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// How many of [`CAST`] write postmortems: the last only reads.

@@ -76,6 +76,47 @@ async fn every_demo_postmortem_has_a_timeline_one_root_cause_owned_action_items_
     assert_eq!(app.count(without_one_opening).await, 0);
 }
 
+#[tokio::test]
+async fn the_demo_has_checklists_from_the_starter_playbooks_and_the_reviews_threads() {
+    let app = TestApp::spawn().await;
+
+    let report = load(&app).await.unwrap();
+
+    assert!(report.checklists >= 5 && report.comments >= 10, "{}", report.summary());
+    assert_eq!(app.count("select count(*) from checklist").await, report.checklists as i64);
+    assert_eq!(app.count("select count(*) from comment").await, report.comments as i64);
+    // Each checklist is a starter playbook's, partly worked through by one of the cast.
+    let unworked = "select count(*) from checklist c where c.playbook_id is null \
+                    or not exists (select 1 from checklist_item i where i.checklist_id = c.id and i.state = 'done') \
+                    or not exists (select 1 from checklist_item i where i.checklist_id = c.id and i.state = 'open')";
+    assert_eq!(app.count(unworked).await, 0);
+    // Threads on published postmortems are resolved; postmortems in review still have open ones.
+    let open_on = |status: &str| {
+        format!(
+            "select count(*) from comment c join incident i on i.id = c.incident_id \
+             where c.parent_id is null and c.resolved_at is null and i.status = '{status}'"
+        )
+    };
+    assert_eq!(app.count(&open_on("published")).await, 0);
+    assert!(app.count(&open_on("in_review")).await >= 2);
+    // And they read as the app shows them: on INC-1, the thread on its root cause and its answer.
+    let (editor, client) = app.signed_in(Role::Editor).await;
+    let page = client.get_text("/incidents/INC-1").await;
+    assert!(
+        page.contains("HTTP client hardening") && page.contains("10 s for the payments client"),
+        "the checklist shows"
+    );
+    let token = app.api_token(&editor).await;
+    let comments = app.api_json("/api/v1/incidents/INC-1/comments", &token).await;
+    let bodies: Vec<&str> =
+        comments["comments"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert!(bodies.iter().any(|body| body.contains("service template")), "{bodies:?}");
+    let playbooks = app.api_json("/api/v1/incidents/INC-1/playbooks", &token).await;
+    let steps = playbooks["applied"][0]["items"].as_array().unwrap();
+    let done = steps.iter().filter(|step| step["state"] == "done").count();
+    assert_eq!(done, 12, "{playbooks}");
+}
+
 /// One row per revision of one incident, oldest first.
 #[derive(Debug, sqlx::FromRow)]
 struct Step {

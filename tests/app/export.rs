@@ -472,9 +472,9 @@ async fn a_zip_abandoned_midway_stops_being_written_and_frees_its_turn() {
         assert!(response.chunk().await.unwrap().is_some());
         drop(response);
     }
-    let started = std::time::Instant::now();
+    // Were the turns still held, this would wait its 10 s for one and be
+    // told 503 (a writer left alone holds its turn for a minute).
     let whole = app.api(Method::GET, "/api/v1/export.zip", &token).send().await.unwrap();
     assert_eq!(whole.status(), 200, "a turn is free");
     assert_eq!(unzip(&whole.bytes().await.unwrap()).len(), 1_000);
-    assert!(started.elapsed() < std::time::Duration::from_secs(8), "without waiting out the others");
 }
