@@ -712,18 +712,7 @@ pub async fn render_page(
     state
         .cpu
         .run(move || {
-            let toc = views
-                .iter()
-                .filter_map(|view| view.toc())
-                .map(|mut entry| {
-                    let noted = margin.as_ref().map(|margin| margin.count(entry.anchor)).unwrap_or_default();
-                    if !noted.is_empty() {
-                        entry.count =
-                            if entry.count.is_empty() { noted } else { format!("{}, {noted}", entry.count) };
-                    }
-                    entry
-                })
-                .collect();
+            let toc = views.iter().filter_map(|view| toc_line(view.as_ref(), margin.as_deref())).collect();
             let parts = views
                 .iter()
                 .map(|view| {
@@ -745,13 +734,31 @@ pub async fn render_page(
         .await?
 }
 
+/// A part's line of the table of contents: what the part counts, and the
+/// open comments on it the margin counts.
+fn toc_line(view: &dyn PartView, margin: Option<&dyn MarginView>) -> Option<TocEntry> {
+    let mut entry = view.toc()?;
+    let noted = margin.map(|margin| margin.count(entry.anchor)).unwrap_or_default();
+    if !noted.is_empty() {
+        entry.count = if entry.count.is_empty() { noted } else { format!("{}, {noted}", entry.count) };
+    }
+    Some(entry)
+}
+
 /// Renders parts alone, with the messages to show above them: what the
-/// page's script swaps in for them.
+/// page's script swaps in for them, their lines of the table of contents
+/// counted as the whole page counts them.
 async fn render_fragment(
     state: &AppState,
+    request: &PartRequest,
+    incident: &Incident,
     flashes: Vec<Flash>,
     views: Vec<Box<dyn PartView>>,
 ) -> Result<Html<String>> {
+    let margin = match &state.document.margin {
+        Some(margin) => Some(margin.load(state, incident, request.part_ctx(incident, "margin")).await?),
+        None => None,
+    };
     state
         .cpu
         .run(move || {
@@ -759,7 +766,8 @@ async fn render_fragment(
             for (index, view) in views.iter().enumerate() {
                 let part = view.render()?;
                 let flashes = if index == 0 { flashes.as_slice() } else { &[] };
-                html.push_str(&Fragment { flashes, part: &part, toc: view.toc() }.render()?);
+                let toc = toc_line(view.as_ref(), margin.as_deref());
+                html.push_str(&Fragment { flashes, part: &part, toc }.render()?);
             }
             Ok(Html(html))
         })
@@ -801,7 +809,7 @@ pub async fn saved_with(
         if let Some(head) = state.document.parts.first().filter(|head| head.key() != key) {
             views.push(head.load(state, &incident, request.part_ctx(&incident, head.key())).await?);
         }
-        return Ok(render_fragment(state, vec![flash], views).await?.into_response());
+        return Ok(render_fragment(state, &request, &incident, vec![flash], views).await?.into_response());
     }
     session::push_flash(&request.session, flash).await?;
     Ok(Redirect::to(&format!("/incidents/{}#{key}", incident.reference)).into_response())
@@ -819,7 +827,7 @@ pub async fn refused(
 ) -> Result<Response> {
     let html = if request.fragment {
         let flashes = request.ctx.flashes.clone();
-        render_fragment(state, flashes, vec![view]).await?
+        render_fragment(state, &request, &incident, flashes, vec![view]).await?
     } else {
         render_page(state, request.ctx, &request.mode, incident, Some(view)).await?
     };

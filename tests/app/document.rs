@@ -40,7 +40,28 @@ async fn the_page_opens_to_read_and_an_editor_switches_to_editing() {
 async fn a_form_sent_by_the_script_gets_its_part_back_alone() {
     let app = TestApp::spawn().await;
     let (editor, client) = app.signed_in(Role::Editor).await;
-    app.open_incident(&editor).await;
+    let (incident, api_token) = app.open_incident(&editor).await;
+    // An open thread on the timeline: the table of contents counts it.
+    let event =
+        serde_json::json!({"occurred_at": "2026-11-20T14:02:00Z", "kind": "alert", "body": "5xx alert"});
+    let event: serde_json::Value = app
+        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/timeline"), &api_token)
+        .json(&event)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let comment =
+        serde_json::json!({"target_kind": "timeline_event", "target_id": event["id"], "body": "First?"});
+    let commented = app
+        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/comments"), &api_token)
+        .json(&comment)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(commented.status(), 201);
     let token = client.csrf_token(PAGE).await;
     let form = [("csrf_token", token.as_str()), ("lines", "14:05 paged the payments on-call")];
     let answer = client
@@ -56,6 +77,11 @@ async fn a_form_sent_by_the_script_gets_its_part_back_alone() {
     assert!(fragment.contains("<section id=\"timeline\""), "{fragment}");
     assert!(fragment.contains("paged the payments on-call") && fragment.contains("Added 1 event"));
     assert!(!fragment.contains("<html") && !fragment.contains("id=\"causes\""), "only its part: {fragment}");
+    // Its line of the table of contents, as the whole page counts it.
+    assert!(
+        fragment.contains("<p class=\"toc-update\" data-section=\"timeline\" hidden>2 events, 1 comment</p>"),
+        "{fragment}"
+    );
 }
 
 #[tokio::test]
