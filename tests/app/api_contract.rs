@@ -470,6 +470,13 @@ async fn every_answer_of_a_walk_through_the_api_matches_its_documented_schema() 
         200,
     )
     .await;
+    // A report read back in: the export, imported as a new incident.
+    let report =
+        walk.app.api(Method::GET, &at("/api/v1/incidents/{id}/export.md"), &token).send().await.unwrap();
+    assert_eq!(report.status(), 200);
+    let report = report.text().await.unwrap();
+    let import = walk.app.api(Method::POST, "/api/v1/import", &token).body(report);
+    walk.check(import, Method::POST, "/import", 201).await;
     walk.get(&admin_token, ("/audit", "/api/v1/audit")).await;
 
     assert!(walk.checked >= 40, "{} answers checked", walk.checked);
