@@ -1,11 +1,11 @@
-//! The parts of the OpenAPI document the handlers' own types cannot give:
-//! the error body and the errors of reads and writes, the path and query
-//! parameters, the request bodies (read field by field, so as to name the
-//! field at fault), and the few answers put together from several records
-//! (the whole postmortem, an artifact with its analysis). Answers are
-//! otherwise described by the types the handlers serialise, which derive
-//! their schemas; `tests/app/api_contract.rs` checks every answer of a walk
-//! through the API against this document, field by field, both ways.
+//! The parts of the OpenAPI document every feature shares: the error body
+//! and the errors of reads and writes, the path and query parameters, and
+//! the request bodies of no feature's own. Answers are described by the
+//! types the handlers serialise, which derive their schemas (the whole
+//! postmortem's from its parts, see `api::openapi`); each feature describes
+//! its own request bodies beside its handlers. `tests/app/api_contract.rs`
+//! checks every answer of a walk through the API against the document,
+//! field by field, both ways.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -179,9 +179,8 @@ pub struct AuditFilters {
     pub per_page: Option<i64>,
 }
 
-// What the calls take. The handlers read bodies field by field (to name
-// the field at fault), so these describe them; each enum and each record
-// type is the one the handlers parse into.
+// Request bodies the handlers read field by field (to name the field at
+// fault): these describe them.
 
 /// A list of strings, or the same as one string, comma-separated.
 #[derive(serde::Deserialize, ToSchema)]
@@ -192,8 +191,9 @@ pub enum Labels {
     Text(String),
 }
 
-/// `{"text":".."}`: at most 200,000 characters.
+/// `{"text":".."}`: at most 100,000 characters (413 past them).
 #[derive(ToSchema)]
 pub struct WordingInput {
+    #[schema(max_length = 100000)]
     pub text: String,
 }
