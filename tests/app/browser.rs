@@ -787,9 +787,7 @@ async fn a_lead_reads_the_insights_on_a_phone_in_dark_mode_and_opens_the_inciden
     ] {
         let body =
             json!({"title": title, "severity": severity, "started_at": started, "services": ["checkout"]});
-        let created =
-            app.api(reqwest::Method::POST, "/api/v1/incidents", &token).json(&body).send().await.unwrap();
-        assert_eq!(created.status(), 201);
+        app.api_create("/api/v1/incidents", &token, &body).await;
     }
     // A phone's width, dark.
     let browser = driver.browser_with(&["--window-size=390,844", "--force-dark-mode"]).await;

@@ -44,24 +44,10 @@ async fn a_form_sent_by_the_script_gets_its_part_back_alone() {
     // An open thread on the timeline: the table of contents counts it.
     let event =
         serde_json::json!({"occurred_at": "2026-11-20T14:02:00Z", "kind": "alert", "body": "5xx alert"});
-    let event: serde_json::Value = app
-        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/timeline"), &api_token)
-        .json(&event)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let event = app.api_create(&format!("/api/v1/incidents/{incident}/timeline"), &api_token, &event).await;
     let comment =
         serde_json::json!({"target_kind": "timeline_event", "target_id": event["id"], "body": "First?"});
-    let commented = app
-        .api(reqwest::Method::POST, &format!("/api/v1/incidents/{incident}/comments"), &api_token)
-        .json(&comment)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(commented.status(), 201);
+    app.api_create(&format!("/api/v1/incidents/{incident}/comments"), &api_token, &comment).await;
     let token = client.csrf_token(PAGE).await;
     let form = [("csrf_token", token.as_str()), ("lines", "14:05 paged the payments on-call")];
     let answer = client

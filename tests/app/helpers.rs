@@ -164,6 +164,14 @@ impl TestApp {
         response.json().await.expect("the API answers JSON")
     }
 
+    /// `POST`s `body` to an API path that must answer 201 (a record made), as JSON.
+    pub async fn api_create(&self, path: &str, token: &str, body: &serde_json::Value) -> serde_json::Value {
+        let response =
+            self.api(reqwest::Method::POST, path, token).json(body).send().await.expect("the API answers");
+        assert_eq!(response.status(), 201, "POST {path}");
+        response.json().await.expect("the API answers JSON")
+    }
+
     /// Opens INC-1 ("Checkout 5xx", started 2026-11-20 14:00 UTC) through the
     /// API as `editor`; returns its id and the token used.
     pub async fn open_incident(&self, editor: &TestUser) -> (String, String) {
