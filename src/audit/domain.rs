@@ -16,15 +16,18 @@ const MAX_FILTER_CHARS: usize = 200;
 
 /// The query string as sent; every field optional, an empty one unset (a
 /// form's empty select sends `action=`).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub action: Option<String>,
     pub actor: Option<String>,
     pub address: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub page: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub per_page: Option<String>,
 }
 

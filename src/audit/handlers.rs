@@ -48,7 +48,7 @@ pub async fn list_events(
     path = "/api/v1/audit",
     tag = "audit",
     summary = "Audit events, newest first (admins)",
-    params(crate::web::api_schemas::AuditFilters),
+    params(AuditQuery),
     responses((status = 200, description = "OK", body = EventsPage), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]

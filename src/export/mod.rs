@@ -160,7 +160,7 @@ async fn export_archive_page(
     path = "/api/v1/export.zip",
     tag = "export",
     summary = "The reports of the incidents found, as a zip",
-    params(crate::web::api_schemas::SearchFilters, crate::web::api_schemas::ExportNames),
+    params(SearchParams, crate::web::api_schemas::ExportNames),
     responses((status = 200, description = "OK", body = Vec<u8>, content_type = "application/zip"), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]

@@ -30,7 +30,7 @@ pub fn parse_query(raw: Option<&str>) -> Result<InsightsParams> {
     path = "/api/v1/insights",
     tag = "insights",
     summary = "The figures behind the insights page",
-    params(crate::web::api_schemas::InsightsFilters),
+    params(super::domain::InsightsParams),
     responses((status = 200, description = "OK", body = super::figures::Insights), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]

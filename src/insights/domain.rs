@@ -13,13 +13,20 @@ pub const MAX_MONTHS: i32 = 120;
 
 /// The query string as sent; every field optional, an empty one unset (a
 /// form's empty select sends `severity=`).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct InsightsParams {
+    /// The first day (`YYYY-MM-DD`); the last twelve months by default.
+    #[param(format = Date)]
     pub from: Option<String>,
+    /// The last day (`YYYY-MM-DD`).
+    #[param(format = Date)]
     pub to: Option<String>,
     pub service: Option<String>,
+    #[param(pattern = "^SEV[1-4]$")]
     pub severity: Option<String>,
+    /// A cause category.
     pub cause: Option<String>,
 }
 

@@ -17,10 +17,13 @@ use crate::{
 
 const PER_PAGE: i64 = 50;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(value_type = Option<i64>)]
     page: Option<String>,
+    #[param(value_type = Option<i64>)]
     per_page: Option<String>,
 }
 
@@ -83,7 +86,7 @@ pub async fn mark_all_read(
     path = "/api/v1/notifications",
     tag = "notifications",
     summary = "The token user's notifications",
-    params(crate::web::api_schemas::Paging),
+    params(ListQuery),
     responses((status = 200, description = "OK", body = NotificationList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]

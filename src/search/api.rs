@@ -62,7 +62,7 @@ struct HitBody {
     path = "/api/v1/search",
     tag = "search",
     summary = "Search incidents, best first",
-    params(crate::web::api_schemas::SearchFilters),
+    params(SearchParams),
     responses((status = 200, description = "OK", body = SearchBody), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]
@@ -121,7 +121,7 @@ pub struct IncidentList {
     path = "/api/v1/incidents",
     tag = "incidents",
     summary = "List incidents, newest first",
-    params(crate::web::api_schemas::SearchFilters),
+    params(SearchParams),
     responses((status = 200, description = "OK", body = IncidentList), crate::web::api_schemas::ReadErrors),
     security(("bearer" = []))
 )]

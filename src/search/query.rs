@@ -18,17 +18,23 @@ pub const MAX_TEXT_CHARS: usize = 200;
 
 /// The query string as sent; every field optional, an empty one unset (a
 /// form's empty select sends `severity=`).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// Full-text query.
     pub q: Option<String>,
     pub severity: Option<String>,
     pub status: Option<String>,
     pub service: Option<String>,
     pub tag: Option<String>,
+    /// A cause category.
     pub cause: Option<String>,
+    /// Incidents with evidence of this format (`pprof`, `goroutine_dump`, `go_trace`, `other`).
     pub format: Option<String>,
+    /// A date (`YYYY-MM-DD`) the incident started on or after.
     pub from: Option<String>,
+    /// A date (`YYYY-MM-DD`) the incident started on or before.
     pub to: Option<String>,
     pub sort: Option<String>,
     pub page: Option<i64>,

@@ -97,34 +97,6 @@ pub struct PlaybookKey {
     pub id: String,
 }
 
-/// The filters shared by the incident list, search, export and insights.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchFilters {
-    /// Full-text query.
-    pub q: Option<String>,
-    pub severity: Option<String>,
-    pub status: Option<String>,
-    pub service: Option<String>,
-    pub tag: Option<String>,
-    pub cause: Option<String>,
-    /// A date (`YYYY-MM-DD`) the incident started on or after.
-    pub from: Option<String>,
-    /// A date (`YYYY-MM-DD`) the incident started on or before.
-    pub to: Option<String>,
-    pub sort: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
-/// Paging for lists.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Paging {
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
 /// How names appear in an export: `names=roles` replaces people by roles.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -146,37 +118,6 @@ pub struct ArtifactUpload {
     pub file: Vec<u8>,
     pub note: Option<String>,
     pub timeline_event_id: Option<Uuid>,
-}
-
-/// What the insights count: incidents started in a range of days (the
-/// last twelve months by default), of a service, a severity, a cause category.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InsightsFilters {
-    /// The first day (`YYYY-MM-DD`), in UTC.
-    #[param(format = Date)]
-    pub from: Option<String>,
-    /// The last day (`YYYY-MM-DD`), in UTC.
-    #[param(format = Date)]
-    pub to: Option<String>,
-    pub service: Option<String>,
-    #[param(pattern = "^SEV[1-4]$")]
-    pub severity: Option<String>,
-    /// A cause category.
-    pub cause: Option<String>,
-}
-
-/// The audit filters.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditFilters {
-    pub action: Option<String>,
-    pub actor: Option<String>,
-    pub address: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
 }
 
 // Request bodies the handlers read field by field (to name the field at
