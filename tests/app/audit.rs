@@ -186,19 +186,8 @@ async fn admin_page_after_signing_in_again(app: &TestApp, email: &str, password:
 
 /// Runs the `debrief` binary on the test app's database.
 fn debrief(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::{io::Write, process::Stdio};
     let url = format!("{}/{}", crate::helpers::server_url(), app.database);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    crate::cli::debrief(&url, args, stdin)
 }
 
 #[tokio::test]

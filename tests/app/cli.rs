@@ -9,7 +9,8 @@ use std::{
 
 use crate::helpers::{TempDir, TestApp};
 
-fn debrief(database_url: &str, args: &[&str], stdin: &str) -> Output {
+/// Runs the `debrief` binary on `database_url`, `stdin` written to it.
+pub fn debrief(database_url: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
         .args(args)
         .env("DATABASE_URL", database_url)
