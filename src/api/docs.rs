@@ -25,14 +25,15 @@ pub struct OperationView {
     pub request: String,
     /// The schema the request body names, for a link.
     pub request_link: Option<String>,
-    /// Each status with its body and the schema that body names, if any.
+    /// Each status (or statuses with the same body, `400, 401, 404`) with
+    /// its body and the schema that body names, if any.
     pub responses: Vec<(String, String, Option<String>)>,
 }
 
 /// One schema of the document, as the page describes it.
 pub struct SchemaView {
     pub name: String,
-    pub description: String,
+    pub description: Vec<Span>,
     /// The schemas whose fields it has too (`allOf`).
     pub extends: Vec<String>,
     /// The shapes it may take (`oneOf`), each a schema name or a type.
@@ -48,7 +49,22 @@ pub struct FieldView {
     pub kind: String,
     pub link: Option<String>,
     pub required: bool,
-    pub description: String,
+    pub description: Vec<Span>,
+}
+
+/// A piece of a description: code where it was written between backticks.
+pub struct Span {
+    pub text: String,
+    pub code: bool,
+}
+
+/// `text` cut at its backticks.
+fn spans(text: &str) -> Vec<Span> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, text)| !text.is_empty())
+        .map(|(at, text)| Span { text: text.to_owned(), code: at % 2 == 1 })
+        .collect()
 }
 
 #[derive(Template)]
@@ -120,7 +136,7 @@ fn operation_view(method: HttpMethod, path: &str, operation: &Operation) -> Oper
     let request_link = operation.request_body.as_ref().and_then(|body| {
         body.content.values().find_map(|content| content.schema.as_ref().and_then(schema_link))
     });
-    let responses = operation
+    let answers: Vec<(String, String, Option<String>)> = operation
         .responses
         .responses
         .iter()
@@ -147,6 +163,14 @@ fn operation_view(method: HttpMethod, path: &str, operation: &Operation) -> Oper
             (status.clone(), body, link)
         })
         .collect();
+    // The errors share one body: one line for all the statuses that answer it.
+    let mut responses: Vec<(String, String, Option<String>)> = Vec::new();
+    for (status, body, link) in answers {
+        match responses.iter_mut().find(|(_, seen, _)| *seen == body && !status.starts_with('2')) {
+            Some((statuses, _, _)) => *statuses = format!("{statuses}, {status}"),
+            None => responses.push((status, body, link)),
+        }
+    }
     OperationView {
         method,
         path: path.to_owned(),
@@ -220,7 +244,7 @@ fn schema_views(document: &serde_json::Value) -> Vec<SchemaView> {
         .map(|(name, schema)| {
             let mut view = SchemaView {
                 name: name.clone(),
-                description: text(&schema["description"]),
+                description: spans(&text(&schema["description"])),
                 extends: Vec::new(),
                 one_of: schema["oneOf"].as_array().into_iter().flatten().map(|s| type_of(s).0).collect(),
                 values: schema["enum"].as_array().into_iter().flatten().map(text).collect(),
@@ -241,7 +265,7 @@ fn schema_views(document: &serde_json::Value) -> Vec<SchemaView> {
                         kind,
                         link,
                         required: required.contains(&field.as_str()),
-                        description: text(&schema["description"]),
+                        description: spans(&text(&schema["description"])),
                     });
                 }
             }
@@ -286,6 +310,7 @@ fn type_of(schema: &serde_json::Value) -> (String, Option<String>) {
                 link = item_link;
                 format!("array of {item}")
             }
+            "null" => kind,
             _ => match schema["format"].as_str() {
                 Some(format) => format!("{kind} ({format})"),
                 None => kind,

@@ -206,7 +206,7 @@ pub struct IncidentChanges {
     pub mitigated_at: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<String>,
-    /// The Markdown sections.
+    /// Markdown, as are impact, trigger, detection, resolution and the three lessons.
     pub summary: Option<String>,
     pub impact: Option<String>,
     pub impact_figures: Option<Vec<FigureInput>>,

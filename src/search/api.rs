@@ -99,8 +99,8 @@ pub async fn search(
     }))
 }
 
-/// The body of `GET /api/v1/incidents`, serialised as it is (a list is
-/// read often: no detour through a JSON tree).
+// Serialised as it is: a list is read often, so no detour through a JSON tree.
+/// The body of `GET /api/v1/incidents`: a page of incidents, newest first.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IncidentList {
     incidents: Vec<IncidentListing>,
