@@ -6,7 +6,7 @@ use axum::{
     http::StatusCode,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     EditError,
@@ -37,14 +37,7 @@ pub async fn show_incident(
     State(state): State<AppState>,
     IncidentPath(incident): IncidentPath,
 ) -> Result<Json<Value>> {
-    let mut body = state.document.json(&state, &incident).await?;
-    // Parts still to come, in the shape DESIGN.md gives them.
-    for name in ["artifacts", "checklists"] {
-        if body.get(name).is_none() {
-            body[name] = json!([]);
-        }
-    }
-    Ok(Json(body))
+    Ok(Json(state.document.json(&state, &incident).await?))
 }
 
 /// The body of `POST /api/v1/incidents`.
